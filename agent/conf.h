@@ -1,0 +1,41 @@
+/* Settings from the configuration file and the command line. The file is
+ * INI (libinih); unknown sections and keys are errors so a typo cannot
+ * silently weaken a policy. */
+#pragma once
+
+#include "agent/policy.h"
+#include "imds/arm.h"
+
+#define ATREST_DEFAULT_CONFIG "/etc/atrest/atrest.conf"
+#define ATREST_DEFAULT_IMDS_URL "http://169.254.169.254"
+#define ATREST_DEFAULT_ARM_URL "https://management.azure.com"
+#define ATREST_DEFAULT_IMDS_TIMEOUT 10.0
+#define ATREST_DEFAULT_INTERVAL 60
+/* Outside the exporter range 9100-9999, unassigned in Prometheus' list. */
+#define ATREST_DEFAULT_PORT 8937
+#define ATREST_DEFAULT_LISTEN "127.0.0.1:8937"
+
+struct config {
+	char *imds_url;
+	double imds_timeout;
+
+	enum arm_mode arm_mode;
+	char *arm_url;
+	char *client_id;
+	char *object_id;
+	char *msi_res_id;
+
+	struct policy policy;
+
+	char **listen;
+	unsigned interval;
+};
+
+int config_init_default(struct config *c) _warn_unused_result_;
+void config_done(struct config *c);
+
+/* Applies a file over c. On a problem returns -EINVAL (or -errno when the
+ * file cannot be read) and sets *ret_error to "FILE:LINE: problem". */
+int config_load_file(struct config *c, const char *path, char **ret_error);
+/* Parses a listen address "HOST:PORT" / "[V6]:PORT"; used by config and CLI. */
+int config_check_listen(const char *addr, char **ret_error);

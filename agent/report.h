@@ -1,0 +1,25 @@
+/* A finished evaluation, and the reporters that only format it: JSON
+ * (CONTRACT.md schema atrest.report/v1) and text for people. */
+#pragma once
+
+#include <stdio.h>
+
+#include "agent/checks.h"
+
+struct report {
+	const struct facts *facts;
+	const struct policy *policy;
+	struct check_results results;
+	enum verdict verdict;
+	time_t generated_at;
+};
+
+void report_done(struct report *r);
+
+/* Builds the report object (caller owns it). */
+json_object *report_to_json(const struct report *r);
+/* JSON text, pretty or compact; caller frees. */
+char *report_to_json_string(const struct report *r, bool pretty);
+
+/* Text for a person: verdict first, one aligned line per check result. */
+void report_print_text(FILE *out, const struct report *r, bool color, bool verbose);

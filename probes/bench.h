@@ -1,0 +1,54 @@
+/* The AES-XTS throughput benchmark: what dm-crypt (kernel xts(aes) through
+ * libcryptsetup/AF_ALG) and OpenSSL can do on this CPU. A gatherer like the
+ * others: it measures and reports, it does not judge. */
+#pragma once
+
+#include <stdint.h>
+#include <time.h>
+
+#include "imds/imds.h"
+
+struct bench_sample {
+	const char *engine;           /* "kernel" | "openssl" (static) */
+	unsigned key_bits;            /* 256 (AES-128-XTS) or 512 (AES-256-XTS) */
+	unsigned threads;
+	double encrypt_bytes_per_second;
+	double decrypt_bytes_per_second;
+	double cpu_seconds;
+	double wall_seconds;
+	bool disturbed;               /* CPU/wall < 0.9 or CPU pressure seen */
+};
+
+struct bench_result {
+	enum source_status status;    /* OK, ERROR, or OFF when skipped */
+	char *error;
+	time_t ran_at;                /* 0 = never ran */
+	double cpu_seconds;           /* spent by the whole run */
+
+	bool kernel_available;
+	char *kernel_unavailable_reason;
+	char *kernel_driver;          /* /proc/crypto driver for xts(aes) */
+	int kernel_driver_priority;
+	char *kernel_faster_hint;     /* e.g. CPU has VAES but driver does not use it */
+	char *openssl_version;
+
+	struct bench_sample *samples;
+	size_t n_samples;
+
+	/* The headline figure for aes-xts-plain64 with a 512-bit key:
+	 * the kernel path when available, else OpenSSL; one thread. */
+	const char *engine;
+	unsigned key_bits;
+	double encrypt_bytes_per_second;
+	double decrypt_bytes_per_second;
+};
+
+struct bench_options {
+	double cpu_budget;            /* seconds of CPU for the whole run (default 1) */
+	bool allow_kernel;            /* try the kernel path */
+	bool all_threads;             /* also one thread per usable CPU */
+	bool idle_priority;           /* SCHED_IDLE, else nice 19 */
+};
+
+void bench_result_done(struct bench_result *r);
+void bench_run(const struct bench_options *opts, struct bench_result *res);

@@ -1,0 +1,79 @@
+/* A small in-tree TAP producer for unit tests, read by automake's
+ * tap-driver.sh. A test that cannot run prints "1..0 # SKIP reason". */
+#pragma once
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static unsigned tap_count, tap_failures;
+
+static inline bool tap_ok_(bool cond, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static inline bool tap_ok_(bool cond, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	tap_count++;
+	printf("%s %u - ", cond ? "ok" : "not ok", tap_count);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	if (!cond) {
+		tap_failures++;
+		printf("#   at %s:%d\n", file, line);
+	}
+	fflush(stdout);
+	return cond;
+}
+
+#define ok(cond, ...) tap_ok_(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
+
+#define is_int(got, want, ...)                                                 \
+	({                                                                     \
+		long long _g = (long long)(got), _w = (long long)(want);       \
+		bool _r = tap_ok_(_g == _w, __FILE__, __LINE__, __VA_ARGS__);  \
+		if (!_r)                                                       \
+			printf("#   got %lld, want %lld\n", _g, _w);           \
+		_r;                                                            \
+	})
+
+#define is_str(got, want, ...)                                                 \
+	({                                                                     \
+		const char *_g = (got), *_w = (want);                          \
+		bool _eq = (_g && _w) ? strcmp(_g, _w) == 0 : _g == _w;        \
+		bool _r = tap_ok_(_eq, __FILE__, __LINE__, __VA_ARGS__);       \
+		if (!_r)                                                       \
+			printf("#   got \"%s\", want \"%s\"\n",                \
+			       _g ? _g : "(null)", _w ? _w : "(null)");        \
+		_r;                                                            \
+	})
+
+static inline void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline void tap_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("# ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static inline void tap_skip_all(const char *reason)
+{
+	printf("1..0 # SKIP %s\n", reason);
+	exit(0);
+}
+
+/* Prints the plan; returns the process exit status. */
+static inline int tap_done(void)
+{
+	printf("1..%u\n", tap_count);
+	return tap_failures ? 1 : 0;
+}
