@@ -132,3 +132,13 @@ void imds_result_done(struct imds_result *res);
 /* Fetches and parses /metadata/instance within opts->timeout. Never fails:
  * every problem ends up in res->status and res->error. */
 void imds_fetch(const struct imds_options *opts, struct imds_result *res);
+
+/* A cache of the last good IMDS answer shared across evaluations (daemon):
+ * the raw body is kept and re-parsed, which is cheap and pure. Thread-safe.
+ * Also enforces the IMDS request rate limit (5 requests/s per VM). */
+struct imds_cache;
+struct imds_cache *imds_cache_new(double max_age_seconds);
+void imds_cache_free(struct imds_cache *c);
+/* As imds_fetch, answering from the cache while it is fresh. */
+void imds_fetch_cached(struct imds_cache *c, const struct imds_options *opts,
+		       struct imds_result *res);

@@ -1,0 +1,31 @@
+/* One evaluation of the node: gather facts, run the checks, compute the
+ * verdict. Shared by `check`, the daemon and the VMSS extension. */
+#pragma once
+
+#include "agent/conf.h"
+#include "agent/report.h"
+#include "lib/sysroot.h"
+
+struct gather_options {
+	const struct config *conf;
+	const struct sysroot *sr;
+	bool no_bench;                /* benchmark skipped (status OFF) */
+	/* When set, this benchmark result is copied into the facts instead of
+	 * running the benchmark (the daemon runs it on its own slow timer). */
+	const struct bench_result *bench;
+	/* Optional IMDS cache shared across evaluations (daemon). */
+	struct imds_cache *imds_cache;
+};
+
+/* Fills f from every source; never fails as a whole (each source records
+ * its own status). Returns -ENOMEM only. */
+int gather_facts(const struct gather_options *opts, struct facts *f);
+
+struct evaluation {
+	struct facts facts;
+	struct report report;         /* report.facts points at facts */
+};
+
+int evaluate(const struct gather_options *opts, struct evaluation **ret);
+void evaluation_free(struct evaluation *e);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct evaluation *, evaluation_free)
