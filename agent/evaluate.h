@@ -10,6 +10,8 @@ struct gather_options {
 	const struct config *conf;
 	const struct sysroot *sr;
 	bool no_bench;                /* benchmark skipped (status OFF) */
+	bool local_only;              /* block devices, mounts, swaps: no IMDS/ARM/bench */
+	bool imds_only;               /* node identity, IMDS and ARM only */
 	/* When set, this benchmark result is copied into the facts instead of
 	 * running the benchmark (the daemon runs it on its own slow timer). */
 	const struct bench_result *bench;
@@ -23,7 +25,8 @@ int gather_facts(const struct gather_options *opts, struct facts *f);
 
 struct evaluation {
 	struct facts facts;
-	struct report report;         /* report.facts points at facts */
+	struct policy policy;         /* a copy: a reload may free the config's */
+	struct report report;         /* report.facts and .policy point here */
 };
 
 int evaluate(const struct gather_options *opts, struct evaluation **ret);

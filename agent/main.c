@@ -1,10 +1,31 @@
-/* atrest: entry point (skeleton; the command line lands with the agent). */
+/* atrest: entry point. Parses the command line, then hands over to the
+ * subcommand; exit codes follow the Nagios convention (CONTRACT.md). */
 #include "config.h"
 
-#include <stdio.h>
+#include <curl/curl.h>
+#include <locale.h>
+#include <signal.h>
 
-int main(void)
+#include "agent/cli.h"
+
+int main(int argc, char **argv)
 {
-	puts(PACKAGE_STRING);
-	return 0;
+	struct cli c;
+	int r;
+
+	setlocale(LC_ALL, "C");
+	/* A reader that goes away (atrest check | head) is not an error. */
+	signal(SIGPIPE, SIG_IGN);
+	r = cli_parse(argc, argv, &c);
+	if (r != 0) {
+		cli_done(&c);
+		return r > 0 ? 0 : EXIT_USAGE;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	r = c.cmd->run(&c);
+	cli_done(&c);
+	curl_global_cleanup();
+	if (fflush(stdout) != 0 && r == 0)
+		r = EXIT_USAGE;
+	return r;
 }

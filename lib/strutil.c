@@ -381,3 +381,17 @@ char *strv_join(char *const *v, const char *sep)
 	}
 	return strbuf_steal(&sb);
 }
+
+char **strv_copy_or_null(char *const *v)
+{
+	char **n = calloc(1, sizeof(char *));
+
+	if (!n)
+		return NULL;
+	for (; v && *v; v++)
+		if (strv_extend(&n, *v) < 0) {
+			strv_free(n);
+			return NULL;
+		}
+	return n;
+}

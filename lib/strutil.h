@@ -71,3 +71,5 @@ bool strv_contains_case(char *const *v, const char *s);
 /* Splits on runs of white space; empty input gives an empty vector. */
 int strv_split_ws(const char *s, char ***ret);
 char *strv_join(char *const *v, const char *sep);
+/* A deep copy of a vector; NULL on allocation failure. */
+char **strv_copy_or_null(char *const *v);

@@ -52,3 +52,5 @@ struct bench_options {
 
 void bench_result_done(struct bench_result *r);
 void bench_run(const struct bench_options *opts, struct bench_result *res);
+/* Deep copy (the daemon caches one result across evaluations). */
+int bench_result_copy(struct bench_result *dst, const struct bench_result *src);

@@ -1,0 +1,31 @@
+/* `atrest bench`: the AES-XTS benchmark alone. */
+#include "config.h"
+
+#include "agent/bench-format.h"
+#include "agent/cli.h"
+#include "agent/text.h"
+
+int cmd_bench(struct cli *c)
+{
+	struct bench_result res = { 0 };
+	struct bench_options o = {
+		.cpu_budget = c->bench_seconds > 0 ? c->bench_seconds : 1.0,
+		.allow_kernel = true,
+		.all_threads = true,
+		.idle_priority = true,
+	};
+	int r;
+
+	bench_run(&o, &res);
+	if (c->format == FORMAT_JSON) {
+		json_object *j = bench_result_to_json(&res);
+
+		puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(j);
+	} else {
+		bench_print_text(stdout, &res, use_color(stdout));
+	}
+	r = res.status == SOURCE_OK ? 0 : EXIT_USAGE;
+	bench_result_done(&res);
+	return r;
+}

@@ -1,0 +1,82 @@
+/* The embedded default policy (CONTRACT.md) and severity names. */
+#include "config.h"
+
+#include "agent/checks.h"
+#include "agent/policy.h"
+#include "lib/strutil.h"
+
+#define DEFAULT_ALLOWED_CIPHER "aes-xts-plain64"
+#define DEFAULT_MIN_KEY_BITS 512
+
+int policy_init_default(struct policy *p)
+{
+	*p = (struct policy){ 0 };
+	p->min_key_bits = DEFAULT_MIN_KEY_BITS;
+	for (size_t i = 0; i < _CHECK_MAX; i++)
+		p->severity[i] = check_catalogue[i].default_severity;
+	if (strv_extend(&p->allowed_ciphers, DEFAULT_ALLOWED_CIPHER) < 0 ||
+	    strv_split_ws("", &p->required_paths) < 0 ||
+	    strv_split_ws("", &p->expected_des) < 0) {
+		policy_done(p);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void policy_done(struct policy *p)
+{
+	strv_free(p->allowed_ciphers);
+	strv_free(p->required_paths);
+	strv_free(p->expected_des);
+	*p = (struct policy){ 0 };
+}
+
+static int strv_copy(char ***dst, char *const *src)
+{
+	_cleanup_strv_free_ char **v = calloc(1, sizeof(char *));
+
+	if (!v)
+		return -ENOMEM;
+	for (; src && *src; src++)
+		if (strv_extend(&v, *src) < 0)
+			return -ENOMEM;
+	*dst = TAKE_PTR(v);
+	return 0;
+}
+
+int policy_copy(struct policy *dst, const struct policy *src)
+{
+	struct policy p = *src;
+
+	p.allowed_ciphers = p.required_paths = p.expected_des = NULL;
+	if (strv_copy(&p.allowed_ciphers, src->allowed_ciphers) < 0 ||
+	    strv_copy(&p.required_paths, src->required_paths) < 0 ||
+	    strv_copy(&p.expected_des, src->expected_des) < 0) {
+		policy_done(&p);
+		return -ENOMEM;
+	}
+	*dst = p;
+	return 0;
+}
+
+static const char *const severity_names[] = {
+	[SEV_CRITICAL] = "critical",
+	[SEV_WARNING] = "warning",
+	[SEV_INFO] = "info",
+	[SEV_IGNORE] = "ignore",
+};
+
+const char *severity_to_string(enum severity s)
+{
+	return (size_t)s < ARRAY_SIZE(severity_names) ? severity_names[s] : "critical";
+}
+
+int severity_from_string(const char *s, enum severity *ret)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(severity_names); i++)
+		if (streq(s, severity_names[i])) {
+			*ret = (enum severity)i;
+			return 0;
+		}
+	return -EINVAL;
+}

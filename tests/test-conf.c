@@ -1,0 +1,137 @@
+/* The configuration file: every key, every kind of mistake, and the
+ * "FILE:LINE: problem" form of the error. */
+#include "config.h"
+
+#include "agent/checks.h"
+#include "agent/conf.h"
+#include "lib/strutil.h"
+#include "tests/tap.h"
+
+static char path[] = "/tmp/atrest-test-conf-XXXXXX";
+
+static int load(const char *text, struct config *c, char **err)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+	*err = NULL;
+	if (config_init_default(c) < 0)
+		return -ENOMEM;
+	return config_load_file(c, path, err);
+}
+
+static void test_full(void)
+{
+	struct config c;
+	char *err;
+	int r = load("# atrest policy\n"
+		     "[imds]\nurl = http://127.0.0.1:8080\ntimeout = 2.5   # seconds\n"
+		     "[arm]\nmode = off\nurl = https://arm.example\nclient_id = 1234\n"
+		     "[policy]\nallowed_ciphers = aes-xts-plain64 aes-cbc-essiv:sha256\nmin_key_bits = 256\n"
+		     "required_paths = /var/lib/kubelet /data\n"
+		     "expected_des = /subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/diskEncryptionSets/des1\n"
+		     "min_bench_bytes_per_second = 1000000\n"
+		     "[severity]\nhost.encryption_at_host = warning\nswap.encrypted = ignore\n"
+		     "[daemon]\nlisten = 127.0.0.1:9 [::1]:8937\ninterval = 30\n",
+		     &c, &err);
+
+	is_int(r, 0, "a complete file loads");
+	if (err)
+		tap_diag("%s", err);
+	is_str(c.imds_url, "http://127.0.0.1:8080", "imds.url");
+	ok(c.imds_timeout > 2.49 && c.imds_timeout < 2.51, "imds.timeout with a # comment after it");
+	is_int(c.arm_mode, ARM_MODE_OFF, "arm.mode");
+	is_str(c.client_id, "1234", "arm.client_id");
+	is_int(strv_length(c.policy.allowed_ciphers), 2, "two allowed ciphers");
+	is_int(c.policy.min_key_bits, 256, "min_key_bits");
+	is_str(c.policy.required_paths[1], "/data", "required_paths");
+	is_int(c.policy.min_bench_bytes_per_second, 1000000, "min_bench_bytes_per_second");
+	is_int(c.policy.severity[CHECK_HOST_EAH], SEV_WARNING, "severity override");
+	is_int(c.policy.severity[CHECK_SWAP], SEV_IGNORE, "severity ignore");
+	is_int(c.policy.severity[CHECK_DISK_TEMP], SEV_CRITICAL, "default severity kept");
+	is_str(c.listen[1], "[::1]:8937", "IPv6 listen address");
+	is_int(c.interval, 30, "daemon.interval");
+	free(err);
+	config_done(&c);
+}
+
+static void test_defaults(void)
+{
+	struct config c;
+
+	is_int(config_init_default(&c), 0, "defaults");
+	is_str(c.imds_url, "http://169.254.169.254", "default IMDS URL");
+	is_int(c.policy.min_key_bits, 512, "default minimum key 512 bits");
+	is_str(c.policy.allowed_ciphers[0], "aes-xts-plain64", "default cipher");
+	is_int(c.policy.severity[CHECK_DISK_CMK], SEV_INFO, "disk.customer_managed_key is info");
+	is_int(c.policy.severity[CHECK_IMDS_DISKS], SEV_WARNING, "imds.disks_match is warning");
+	config_done(&c);
+}
+
+static const struct {
+	const char *text;
+	const char *want; /* expected error, after "PATH:" */
+} bad[] = {
+	{ "[imds]\nurl = ftp://x\n", "2: [imds] url: 'ftp://x' is not an http(s) URL" },
+	{ "[imds]\ntimeout = soon\n", "2: [imds] timeout: 'soon' is not a number of seconds in (0, 300]" },
+	{ "[imds]\n\n\nbogus = 1\n", "4: unknown key 'bogus' in section [imds]" },
+	{ "[polcy]\nmin_key_bits = 1\n", "2: unknown section [polcy]" },
+	{ "min_key_bits = 1\n", "1: key 'min_key_bits' outside of any section" },
+	{ "[arm]\nmode = sometimes\n", "2: [arm] mode: 'sometimes' is not one of auto, on, off" },
+	{ "[policy]\nmin_key_bits = -5\n", "2: [policy] min_key_bits: '-5' is not a number of bits" },
+	{ "[policy]\nrequired_paths = relative/path\n", "2: [policy] required_paths: 'relative/path' is not an absolute path" },
+	{ "[policy]\nexpected_des = des1\n", "2: [policy] expected_des: 'des1' is not a disk encryption set resource id" },
+	{ "[policy]\nallowed_ciphers =\n", "2: [policy] allowed_ciphers: the list is empty" },
+	{ "[severity]\nhost.encryption_at_hst = critical\n", "2: [severity] unknown check 'host.encryption_at_hst'" },
+	{ "[severity]\nswap.encrypted = fatal\n", "2: [severity] swap.encrypted: 'fatal' is not one of critical, warning, info, ignore" },
+	{ "[daemon]\nlisten = localhost\n", "2: [daemon] listen: invalid listen address 'localhost' (want HOST:PORT or [IPV6]:PORT)" },
+	{ "[daemon]\ninterval = 1\n", "2: [daemon] interval: '1' is not a number of seconds in [5, 86400]" },
+	{ "[imds]\nthis line has no equals sign\n", "2: syntax error (want [section] or key = value)" },
+	{ "[arm]\nclient_id = a\nobject_id = b\n", " [arm] set at most one of client_id, object_id, msi_res_id" },
+};
+
+static void test_bad(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct config c;
+		char *err, *want = strprintf("%s:%s", path, bad[i].want);
+
+		if (bad[i].want[0] == ' ') {
+			free(want);
+			want = strprintf("%s:%s", path, bad[i].want);
+		}
+		is_int(load(bad[i].text, &c, &err), -EINVAL, "bad file %zu is rejected", i);
+		is_str(err, want, "bad file %zu: error names file, line and problem", i);
+		free(err);
+		free(want);
+		config_done(&c);
+	}
+}
+
+static void test_missing(void)
+{
+	struct config c;
+	char *err = NULL;
+
+	(void)!config_init_default(&c);
+	ok(config_load_file(&c, "/nonexistent/atrest.conf", &err) == -ENOENT, "a missing file is -ENOENT");
+	ok(err && strstr(err, "/nonexistent/atrest.conf: cannot read"), "and the error names it");
+	free(err);
+	config_done(&c);
+}
+
+int main(void)
+{
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		tap_skip_all("cannot create a temporary file");
+	close(fd);
+	test_defaults();
+	test_full();
+	test_bad();
+	test_missing();
+	unlink(path);
+	return tap_done();
+}
