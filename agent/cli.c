@@ -295,7 +295,7 @@ static int parse_options(int argc, char **argv, struct cli *c, struct overrides 
 			return 1;
 		}
 		if (opt == '?' || opt == ':') {
-			if (optopt)
+			if (optopt > 0 && optopt < 0x100)
 				return usage_error(c, "unknown option '-%c' (see 'atrest %s --help')", optopt,
 						   c->cmd->name);
 			return usage_error(c, "unknown or incomplete option '%s' (see 'atrest %s --help')",

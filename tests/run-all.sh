@@ -1,0 +1,55 @@
+#!/bin/bash
+# The whole test suite, as CI runs it: the normal build's `make check`, the
+# same under ASan+UBSan, dm-crypt in a VM (`make check-vm`), and
+# `make distcheck`. Ends with one "N passed, N failed" line.
+set -uo pipefail
+cd "$(dirname "$(readlink -f "$0")")/.."
+[ -x configure ] || ./autogen.sh >/dev/null
+
+passed=0 failed=0 skipped=0
+declare -a failures=()
+
+count() { # adds the TAP/automake results of a test-suite.log directory
+	local dir=$1 p f s
+	p=$(grep -h '^# PASS:' "$dir"/test-suite.log 2>/dev/null | awk '{s+=$3} END {print s+0}')
+	f=$(grep -hE '^# (FAIL|ERROR|XPASS):' "$dir"/test-suite.log 2>/dev/null | awk '{s+=$3} END {print s+0}')
+	s=$(grep -h '^# SKIP:' "$dir"/test-suite.log 2>/dev/null | awk '{s+=$3} END {print s+0}')
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+stage() { # stage NAME COMMAND...: runs a stage, records its failure
+	local name=$1; shift
+	local t0=$SECONDS
+	printf '\n== %s\n' "$name"
+	if "$@"; then
+		printf '== %s: ok (%ds)\n' "$name" $((SECONDS - t0))
+	else
+		printf '== %s: FAILED (%ds)\n' "$name" $((SECONDS - t0))
+		failures+=("$name")
+	fi
+}
+
+build_and_check() { # DIR [configure options]
+	local dir=$1; shift
+	mkdir -p "$dir"
+	(cd "$dir" && ../configure -q --enable-werror "$@" && make -s -j"$(nproc)" &&
+		make -s -j"$(nproc)" check)
+	local r=$?
+	count "$dir"
+	[ $r -eq 0 ] || cat "$dir"/test-suite.log | grep -A30 -E '^(FAIL|ERROR):' | head -100
+	return $r
+}
+
+stage "build + make check" build_and_check _build
+stage "ASan+UBSan make check" build_and_check _build-san --enable-asan --enable-ubsan
+stage "dm-crypt in qemu (make check-vm)" bash -c 'cd _build && make -s check-vm'
+[ -f _build/tests/vm/test-suite.log ] && count _build/tests/vm
+stage "make distcheck" bash -c 'cd _build && make -s distcheck >/dev/null'
+
+echo
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "failed stages: ${failures[*]}"
+	[ "$failed" -gt 0 ] || failed=${#failures[@]}
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ ${#failures[@]} -eq 0 ]
