@@ -4,12 +4,28 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 
 #include "lib/log.h"
 #include "probe-internal.h"
 
 #define MAX_DEVICES 65536
 #define MAX_WALK_UP 32
+
+struct scan {
+	const struct sysroot *sr;
+	struct scan_dev *v;
+	size_t n, cap;
+};
+
+/* A sysfs directory already resolved inside the root, with a descriptor
+ * opened through the sysroot when one could be: a scan of 1,000 devices
+ * reads some 10,000 attributes, and a full chase each would dominate. */
+struct sysdir {
+	const struct sysroot *sr;
+	const char *path;  /* logical, resolved */
+	int fd;            /* -1: every read chases */
+};
 
 /* A device during the scan: names still to be turned into indices. */
 struct scan_dev {
@@ -18,39 +34,108 @@ struct scan_dev {
 	char *pci;         /* NVMe controller's PCI address */
 	char **slave_names;
 	char **holder_names;
+	struct sysdir dir;  /* the block dir, open while it is read */
 };
 
-struct scan {
-	const struct sysroot *sr;
-	struct scan_dev *v;
-	size_t n, cap;
-};
+/* Reads a one-component attribute relative to a directory fd that was
+ * opened through the sysroot: O_NOFOLLOW cannot leave the root (a symlink
+ * gives -ELOOP and is chased by the caller), and O_NONBLOCK with the
+ * regular-file check keeps a FIFO in a hostile tree from blocking us. */
+static int read_attr_fd(int dirfd, const char *name, char **ret)
+{
+	_cleanup_close_ int fd = -1;
+	char buf[4097];
+	struct stat st;
+	size_t len = 0;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
+	while (len < sizeof(buf) - 1) {
+		ssize_t k = read(fd, buf + len, sizeof(buf) - 1 - len);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			break;
+		len += (size_t)k;
+	}
+	buf[len] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	*ret = strdup(strstrip(buf));
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* path's parent opened through the sysroot, then its last component. */
+static int read_attr_path(const struct sysroot *sr, const char *path, char **ret)
+{
+	_cleanup_free_ char *parent = strdup(path);
+	_cleanup_close_ int fd = -1;
+	char *slash;
+	int r;
+
+	if (!parent)
+		return -ENOMEM;
+	slash = strrchr(parent, '/');
+	if (!slash || !slash[1])
+		return -EINVAL;
+	*slash = '\0';
+	r = sysroot_open(sr, parent[0] ? parent : "/", O_RDONLY | O_DIRECTORY, &fd);
+	if (r < 0)
+		return r;
+	return read_attr_fd(fd, slash + 1, ret);
+}
 
 static int attr_at(const struct sysroot *sr, const char *dir, const char *name, char **ret)
 {
-	_cleanup_free_ char *p = path_join(dir, name);
+	_cleanup_free_ char *p = path_join(dir, name), *resolved = NULL;
+	int r;
 
 	if (!p)
 		return -ENOMEM;
-	return sysroot_read_attr(sr, p, ret);
+	r = read_attr_path(sr, p, ret);
+	if (r != -ELOOP)
+		return r;
+	/* The attribute itself is a symlink: resolve it inside the root. */
+	r = sysroot_chase(sr, p, &resolved);
+	if (r < 0)
+		return r;
+	return read_attr_path(sr, resolved, ret);
 }
 
-static int u64_at(const struct sysroot *sr, const char *dir, const char *name, uint64_t *ret)
+static int dir_attr(const struct sysdir *d, const char *name, char **ret)
+{
+	if (d->fd >= 0 && !strchr(name, '/')) {
+		int r = read_attr_fd(d->fd, name, ret);
+
+		if (r != -ELOOP)
+			return r;
+	}
+	return attr_at(d->sr, d->path, name, ret);
+}
+
+static int dir_u64(const struct sysdir *d, const char *name, uint64_t *ret)
 {
 	_cleanup_free_ char *s = NULL;
 	int r;
 
-	r = attr_at(sr, dir, name, &s);
+	r = dir_attr(d, name, &s);
 	if (r < 0)
 		return r;
 	return safe_atou64(s, ret);
 }
 
-static bool bool_at(const struct sysroot *sr, const char *dir, const char *name)
+static bool dir_bool(const struct sysdir *d, const char *name)
 {
 	uint64_t v = 0;
 
-	return u64_at(sr, dir, name, &v) >= 0 && v != 0;
+	return dir_u64(d, name, &v) >= 0 && v != 0;
 }
 
 static int chase_at(const struct sysroot *sr, const char *dir, const char *name, char **ret)
@@ -62,18 +147,13 @@ static int chase_at(const struct sysroot *sr, const char *dir, const char *name,
 	return sysroot_chase(sr, p, ret);
 }
 
-/* Entry names of a directory (not . and ..), at most max. */
-static int list_dir(const struct sysroot *sr, const char *path, size_t max, char ***ret)
+static int read_names(DIR *d, size_t max, char ***ret)
 {
-	_cleanup_closedir_ DIR *d = NULL;
 	_cleanup_strv_free_ char **v = NULL;
 	struct dirent *de;
 	size_t n = 0;
 	int r;
 
-	r = sysroot_opendir(sr, path, &d);
-	if (r < 0)
-		return r;
 	v = calloc(1, sizeof(char *));
 	if (!v)
 		return -ENOMEM;
@@ -87,6 +167,43 @@ static int list_dir(const struct sysroot *sr, const char *path, size_t max, char
 	}
 	*ret = TAKE_PTR(v);
 	return 0;
+}
+
+/* Entry names of a directory (not . and ..), at most max. */
+static int list_dir(const struct sysroot *sr, const char *path, size_t max, char ***ret)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	int r;
+
+	r = sysroot_opendir(sr, path, &d);
+	if (r < 0)
+		return r;
+	return read_names(d, max, ret);
+}
+
+static int dir_list(const struct sysdir *sd, const char *name, size_t max, char ***ret)
+{
+	_cleanup_free_ char *p = NULL;
+
+	if (sd->fd >= 0) {
+		_cleanup_closedir_ DIR *d = NULL;
+		int fd = openat(sd->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (fd >= 0) {
+			d = fdopendir(fd);
+			if (!d) {
+				close(fd);
+				return -errno;
+			}
+			return read_names(d, max, ret);
+		}
+		if (errno != ELOOP && errno != ENOTDIR)
+			return -errno;
+	}
+	p = path_join(sd->path, name);
+	if (!p)
+		return -ENOMEM;
+	return list_dir(sd->sr, p, max, ret);
 }
 
 static char *str_lower(char *s)
@@ -142,13 +259,14 @@ static void scsi_load(const struct sysroot *sr, struct scan_dev *sd, const char 
 }
 
 /* The namespace id: the nsid attribute, else Y of nvmeXnY. */
-static unsigned nvme_nsid(const struct sysroot *sr, const struct blockdev *d)
+static unsigned nvme_nsid(const struct scan_dev *sd)
 {
+	const struct blockdev *d = &sd->d;
 	const char *n = strrchr(d->name, 'n');
 	uint64_t v;
 	unsigned u;
 
-	if (u64_at(sr, d->syspath, "nsid", &v) >= 0 && v > 0 && v <= UINT32_MAX)
+	if (dir_u64(&sd->dir, "nsid", &v) >= 0 && v > 0 && v <= UINT32_MAX)
 		return (unsigned)v;
 	if (n && n != d->name && safe_atou(n + 1, &u) >= 0 && isdigit((unsigned char)n[1]))
 		return u;
@@ -182,7 +300,7 @@ static void nvme_load(const struct sysroot *sr, struct scan_dev *sd, const char 
 	_cleanup_free_ char *ctrl = NULL, *pcidir = NULL, *vendor = NULL;
 
 	d->bus = BUS_NVME;
-	d->nvme_nsid = nvme_nsid(sr, d);
+	d->nvme_nsid = nvme_nsid(sd);
 	if (startswith(path_basename(devdir), "nvme-subsys")) {
 		(void)attr_at(sr, devdir, "model", &d->model);
 		ctrl = subsys_controller(sr, devdir);
@@ -277,11 +395,12 @@ static void dm_load(const struct sysroot *sr, struct blockdev *d)
 		d->crypt.type = crypt_type_from_uuid(d->dm_uuid);
 }
 
-static void zram_load(const struct sysroot *sr, struct blockdev *d)
+static void zram_load(struct scan_dev *sd)
 {
+	struct blockdev *d = &sd->d;
 	char *b = NULL;
 
-	if (attr_at(sr, d->syspath, "backing_dev", &b) < 0)
+	if (dir_attr(&sd->dir, "backing_dev", &b) < 0)
 		return;
 	if (isempty(b) || streq(b, "none"))
 		free(b);
@@ -289,35 +408,74 @@ static void zram_load(const struct sysroot *sr, struct blockdev *d)
 		d->zram_backing = b;
 }
 
-static void basics_load(const struct sysroot *sr, struct scan_dev *sd)
+static void basics_load(struct scan_dev *sd)
 {
 	struct blockdev *d = &sd->d;
-	_cleanup_free_ char *dev = NULL, *slaves = NULL, *holders = NULL;
+	_cleanup_free_ char *dev = NULL;
 	uint64_t v;
 
-	if (attr_at(sr, d->syspath, "dev", &dev) >= 0 &&
+	if (dir_attr(&sd->dir, "dev", &dev) >= 0 &&
 	    sscanf(dev, "%u:%u", &d->major, &d->minor) != 2)
 		d->major = d->minor = 0;
-	if (u64_at(sr, d->syspath, "size", &v) >= 0 && v <= UINT64_MAX / 512)
+	if (dir_u64(&sd->dir, "size", &v) >= 0 && v <= UINT64_MAX / 512)
 		d->size_bytes = v * 512;
-	d->readonly = bool_at(sr, d->syspath, "ro");
-	d->removable = bool_at(sr, d->syspath, "removable");
-	slaves = path_join(d->syspath, "slaves");
-	holders = path_join(d->syspath, "holders");
-	if (slaves)
-		(void)list_dir(sr, slaves, 4096, &sd->slave_names);
-	if (holders)
-		(void)list_dir(sr, holders, 4096, &sd->holder_names);
+	d->readonly = dir_bool(&sd->dir, "ro");
+	d->removable = dir_bool(&sd->dir, "removable");
+	(void)dir_list(&sd->dir, "slaves", 4096, &sd->slave_names);
+	(void)dir_list(&sd->dir, "holders", 4096, &sd->holder_names);
 }
 
 static void scan_dev_done(struct scan_dev *sd);
 
+/* Kind, identity and kind-specific attributes of an opened device. */
+static void dev_read(struct scan *s, struct scan_dev *sd)
+{
+	struct blockdev *d = &sd->d;
+	uint64_t partno;
+
+	basics_load(sd);
+	if (dir_u64(&sd->dir, "partition", &partno) >= 0) {
+		_cleanup_free_ char *up = strdup(d->syspath);
+		char *slash = up ? strrchr(up, '/') : NULL;
+
+		d->kind = BLK_PART;
+		d->partno = partno <= UINT32_MAX ? (unsigned)partno : 0;
+		/* A partition's dir lives inside its disk's dir. */
+		if (slash) {
+			*slash = '\0';
+			sd->parent_name = strdup(path_basename(up));
+		}
+	} else {
+		d->kind = kind_of(d->name);
+	}
+	if (d->kind == BLK_DISK)
+		identity_load(s->sr, sd);
+	else if (d->kind == BLK_DM)
+		dm_load(s->sr, d);
+	else if (d->kind == BLK_ZRAM)
+		zram_load(sd);
+}
+
+static int scan_push(struct scan *s, struct scan_dev *sd)
+{
+	if (s->n == s->cap) {
+		size_t nc = s->cap ? s->cap * 2 : 64;
+		struct scan_dev *v = realloc(s->v, nc * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = nc;
+	}
+	s->v[s->n++] = *sd;
+	return 0;
+}
+
 /* Reads one device; a device that vanished or whose link loops is left out. */
 static int dev_load(struct scan *s, const char *name, const char *path)
 {
-	struct scan_dev sd = { .d = { .parent = -1, .lun = -1 } };
+	struct scan_dev sd = { .d = { .parent = -1, .lun = -1 }, .dir = { .fd = -1 } };
 	struct blockdev *d = &sd.d;
-	uint64_t partno;
 	int r;
 
 	r = sysroot_chase(s->sr, path, &d->syspath);
@@ -331,38 +489,16 @@ static int dev_load(struct scan *s, const char *name, const char *path)
 		scan_dev_done(&sd);
 		return -ENOMEM;
 	}
-	basics_load(s->sr, &sd);
-	if (u64_at(s->sr, d->syspath, "partition", &partno) >= 0) {
-		_cleanup_free_ char *up = strdup(d->syspath);
-
-		d->kind = BLK_PART;
-		d->partno = partno <= UINT32_MAX ? (unsigned)partno : 0;
-		if (up && strrchr(up, '/')) {
-			*strrchr(up, '/') = '\0';
-			sd.parent_name = strdup(path_basename(up));
-		}
-	} else {
-		d->kind = kind_of(name);
-	}
-	if (d->kind == BLK_DISK)
-		identity_load(s->sr, &sd);
-	else if (d->kind == BLK_DM)
-		dm_load(s->sr, d);
-	else if (d->kind == BLK_ZRAM)
-		zram_load(s->sr, d);
-	if (s->n == s->cap) {
-		size_t nc = s->cap ? s->cap * 2 : 64;
-		struct scan_dev *v = realloc(s->v, nc * sizeof(*v));
-
-		if (!v) {
-			scan_dev_done(&sd);
-			return -ENOMEM;
-		}
-		s->v = v;
-		s->cap = nc;
-	}
-	s->v[s->n++] = sd;
-	return 0;
+	sd.dir = (struct sysdir){ .sr = s->sr, .path = d->syspath, .fd = -1 };
+	if (sysroot_open(s->sr, d->syspath, O_RDONLY | O_DIRECTORY, &sd.dir.fd) < 0)
+		sd.dir.fd = -1;
+	dev_read(s, &sd);
+	closep(&sd.dir.fd);
+	sd.dir = (struct sysdir){ .fd = -1 };
+	r = scan_push(s, &sd);
+	if (r < 0)
+		scan_dev_done(&sd);
+	return r;
 }
 
 static void crypt_params_done(struct crypt_params *p)
@@ -393,6 +529,7 @@ static void blockdev_done(struct blockdev *d)
 
 static void scan_dev_done(struct scan_dev *sd)
 {
+	closep(&sd->dir.fd);
 	blockdev_done(&sd->d);
 	free(sd->parent_name);
 	free(sd->pci);
