@@ -426,7 +426,8 @@ static int host_facts(struct bench_result *res)
 	 * driver tells whether the kernel has accelerated AES at all. */
 	r = bench_parse_proc_crypto(crypto, "aes", &aes);
 	if (r >= 0 && aes.driver && flags && !strstr(aes.driver, "aesni") &&
-	    !strstr(aes.driver, "-ce") && bench_cpu_has_aes(flags))
+	    !strstr(aes.driver, "-ce") && !strstr(aes.driver, "-lib") &&
+	    bench_cpu_has_aes(flags))
 		res->kernel_faster_hint = strprintf(
 			"CPU has AES instructions but the kernel's aes cipher is %s, generic code "
 			"(is aesni_intel or aes-ce-cipher loaded?)", aes.driver);
