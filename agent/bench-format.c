@@ -126,6 +126,7 @@ json_object *bench_result_to_json(const struct bench_result *r)
 	    !add(o, "ran_at", json_time(r->ran_at)) ||
 	    !add(o, "cpu_seconds", json_seconds(r->cpu_seconds)) ||
 	    !add(o, "usable_cpus", json_object_new_int((int)r->usable_cpus)) ||
+	    !add(o, "priority", json_string_or_null(r->priority)) ||
 	    !add(o, "cpu_pressure_some_avg10",
 		 r->cpu_pressure_avg10 >= 0 ? json_seconds(r->cpu_pressure_avg10) : NULL) ||
 	    !add(o, "kernel", kernel_to_json(r)) ||
@@ -198,8 +199,8 @@ void bench_print_text(FILE *f, const struct bench_result *r, bool color)
 	}
 	print_kernel(f, r, &st);
 	fprintf(f, "openssl:         %s\n", strna(r->openssl_version));
-	fprintf(f, "cost:            %.3f CPU-seconds, %u usable CPU%s", r->cpu_seconds,
-		r->usable_cpus, r->usable_cpus == 1 ? "" : "s");
+	fprintf(f, "cost:            %.3f CPU-seconds at %s, %u usable CPU%s", r->cpu_seconds,
+		strna(r->priority), r->usable_cpus, r->usable_cpus == 1 ? "" : "s");
 	if (r->cpu_pressure_avg10 >= 0)
 		fprintf(f, ", CPU pressure %.1f%% (some, avg10)", r->cpu_pressure_avg10);
 	fputc('\n', f);

@@ -44,7 +44,7 @@ mkdir "$tmp/www"
 head -c 1024 /dev/zero | tr '\0' 'a' >"$tmp/www/index.html"
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 -m http.server --protocol HTTP/1.1 --bind 127.0.0.1 --directory "$tmp/www" "$port" >/dev/null 2>&1 &
+python3 -m http.server --bind 127.0.0.1 --directory "$tmp/www" "$port" >/dev/null 2>&1 &
 server=$!
 for _ in $(seq 50); do
 	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
@@ -76,7 +76,7 @@ load() {
 
 unload() {
 	wait "$loader" || true
-	python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("runs", 0))' "$tmp/load.json"
+	runs=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("runs", 0))' "$tmp/load.json")
 }
 
 wrk -t1 -c"$conns" -d2s "$url" >/dev/null   # warm-up
@@ -85,10 +85,12 @@ for round in $(seq "$rounds"); do
 	echo "$round baseline $(measure) 0" >>"$tmp/results"
 	load
 	m=$(measure)
-	echo "$round idle $m $(unload)" >>"$tmp/results"
+	unload
+	echo "$round idle $m $runs" >>"$tmp/results"
 	load --nice0
 	m=$(measure)
-	echo "$round nice0 $m $(unload)" >>"$tmp/results"
+	unload
+	echo "$round nice0 $m $runs" >>"$tmp/results"
 done
 
 python3 - "$tmp/results" "$duration" "$conns" "$(nproc)" <<'EOF'

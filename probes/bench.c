@@ -43,17 +43,32 @@ void bench_options_init(struct bench_options *opts)
 	};
 }
 
+/* Priorities from weakest to strongest claim on the CPU: a run reports
+ * the strongest any of its threads kept. */
+static const char *const priority_names[] = { "SCHED_IDLE", "nice 19", "normal", "unchanged" };
+
 /* Both SCHED_IDLE and nice act on the calling thread only (Linux), so a
- * dedicated thread needs nothing restored. */
-static void lower_priority(const struct bench_options *opts)
+ * dedicated thread needs nothing restored. Returns the priority_names index. */
+static unsigned lower_priority(const struct bench_options *opts)
 {
 	struct sched_param sp = {};
 
 	if (opts->normal_priority)
-		return;
+		return 2;
 	if (opts->idle_priority && sched_setscheduler(0, SCHED_IDLE, &sp) == 0)
-		return;
-	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
+		return 0;
+	return setpriority(PRIO_PROCESS, (id_t)gettid(), 19) == 0 ? 1 : 3;
+}
+
+static void note_priority(struct bench_result *res, unsigned got)
+{
+	const char *name = priority_names[MIN(got, ARRAY_SIZE(priority_names) - 1)];
+
+	for (size_t i = 0; i < ARRAY_SIZE(priority_names); i++) {
+		if (res->priority == priority_names[i] && i >= got)
+			return;
+	}
+	res->priority = name;
 }
 
 /* Lets the threads of one sample start measuring together. */
@@ -92,6 +107,7 @@ struct job {
 	uint64_t bytes;
 	double cpu, wall;                /* of the measured loop */
 	double thread_cpu;               /* of the whole thread, setup included */
+	unsigned priority;
 };
 
 /* Runs the engine until the slice of CPU time is spent, reading the
@@ -144,7 +160,7 @@ static void *job_thread(void *p)
 	void *ctx = NULL;
 	unsigned batch = 1;
 
-	lower_priority(j->opts);
+	j->priority = lower_priority(j->opts);
 	j->r = buf ? 0 : -ENOMEM;
 	if (buf) {
 		memset(buf, 0x5a, BUFFER_BYTES);
@@ -162,6 +178,7 @@ static void *job_thread(void *p)
 /* One direction of a sample: its throughput summed over the threads, each
  * normalised by its own CPU time. */
 struct direction {
+	unsigned priority;
 	double bytes_per_second;
 	double cpu, wall, thread_cpu;
 	bool disturbed;
@@ -173,6 +190,7 @@ static int direction_collect(const struct job *jobs, unsigned n, struct directio
 		const struct job *j = &jobs[i];
 
 		d->thread_cpu += j->thread_cpu;
+		d->priority = MAX(d->priority, j->priority);
 		if (j->r < 0)
 			return j->r;
 		if (j->cpu <= 0 || j->wall <= 0)
@@ -268,9 +286,11 @@ static void run_sample(struct run *run, const struct bench_engine *engine, unsig
 
 	r = run_direction(engine, run->opts, key_bits, false, threads, run->slice, &enc);
 	run->worker_cpu += enc.thread_cpu;
+	note_priority(run->res, enc.priority);
 	if (r >= 0) {
 		r = run_direction(engine, run->opts, key_bits, true, threads, run->slice, &dec);
 		run->worker_cpu += dec.thread_cpu;
+		note_priority(run->res, dec.priority);
 	}
 	if (r >= 0)
 		r = sample_add(run->res, &(struct bench_sample){
@@ -304,6 +324,7 @@ struct cs_job {
 	const struct bench_options *opts;
 	unsigned key_bits;
 	int r;
+	unsigned priority;
 	double enc, dec, cpu, wall;
 };
 
@@ -312,7 +333,7 @@ static void *cs_thread(void *p)
 	struct cs_job *j = p;
 	double w0;
 
-	lower_priority(j->opts);
+	j->priority = lower_priority(j->opts);
 	w0 = now(CLOCK_MONOTONIC);
 	j->r = bench_crypt_benchmark(j->key_bits, &j->enc, &j->dec);
 	j->wall = now(CLOCK_MONOTONIC) - w0;
@@ -329,6 +350,7 @@ static int run_libcryptsetup_one(struct run *run, unsigned key_bits)
 		return -EAGAIN;
 	pthread_join(tid, NULL);
 	run->worker_cpu += j.cpu;
+	note_priority(run->res, j.priority);
 	if (j.r < 0)
 		return j.r;
 	return sample_add(run->res, &(struct bench_sample){

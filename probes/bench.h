@@ -32,6 +32,8 @@ struct bench_result {
 	char *kernel_faster_hint;     /* e.g. CPU has VAES but driver does not use it */
 	char *openssl_version;
 	unsigned usable_cpus;         /* threads of the all-CPU samples */
+	const char *priority;         /* what the threads got: "SCHED_IDLE", "nice 19",
+	                               * "normal" (asked), or "unchanged" (refused); static */
 	double cpu_pressure_avg10;    /* /proc/pressure/cpu "some avg10" at start, -1 unknown */
 
 	struct bench_sample *samples;

@@ -149,6 +149,7 @@ static void test_default_run(void)
 	ok(r.cpu_seconds > 0 && r.cpu_seconds <= BUDGET * 1.5 + 0.1,
 	   "CPU spent %.3f s within budget %.1f s (x1.5 + 0.1)", r.cpu_seconds, BUDGET);
 	check_samples(&r, "openssl");
+	is_str(r.priority, "SCHED_IDLE", "threads ran at SCHED_IDLE");
 	check_threads(&r);
 	check_kernel(&r);
 	check_headline(&r);
@@ -173,6 +174,7 @@ static void test_restricted_run(void)
 	ok(!r.kernel_available && !isempty(r.kernel_unavailable_reason),
 	   "restricted: kernel path not run, with a reason");
 	is_int(r.n_samples, 2, "restricted: one thread, two key sizes");
+	is_str(r.priority, "nice 19", "restricted: threads ran at nice 19");
 	ok(r.cpu_seconds <= 0.05 * 1.5 + 0.1, "restricted: CPU %.3f s within budget", r.cpu_seconds);
 	bench_result_done(&r);
 }
