@@ -21,12 +21,22 @@ json_object *evidence_imds(const struct facts *f)
 	return e;
 }
 
-/* NULL when IMDS gave a usable instance document. */
+/* NULL when IMDS gave a usable instance document; else a short reason
+ * (the full error, with its remedy, is in the IMDS source and evidence). */
 const char *imds_unusable_reason(const struct facts *f)
 {
 	if (f->imds.status == SOURCE_OK && f->imds.have_instance)
 		return NULL;
-	return f->imds.error ? f->imds.error : "IMDS gave no instance document";
+	switch (f->imds.status) {
+	case SOURCE_UNREACHABLE:
+		return "IMDS did not answer (see the imds source for why and what to do)";
+	case SOURCE_OFF:
+		return "IMDS was not asked";
+	case SOURCE_OK:
+		return "IMDS gave no instance document";
+	default:
+		return "IMDS answered with an error (see the imds source for why and what to do)";
+	}
 }
 
 static const struct imds_instance *imds_inst(const struct facts *f)

@@ -3,7 +3,6 @@
 
 #include "agent/cli.h"
 #include "agent/evaluate.h"
-#include "agent/prom.h"
 #include "agent/text.h"
 #include "lib/log.h"
 
@@ -16,8 +15,7 @@ static int print_report(const struct cli *c, const struct report *r)
 		s = report_to_json_string(r, true);
 		break;
 	case FORMAT_PROM:
-		s = prom_render(r, NULL, PROM_FORMAT_TEXT);
-		break;
+		return log_error("--format prom: the Prometheus renderer is not built in yet");
 	default:
 		report_print_text(stdout, r, use_color(stdout), c->verbosity > 0);
 		return 0;

@@ -98,10 +98,13 @@ static void print_node(const struct facts *f, int dev, const char *prefix, bool 
 	}
 }
 
-static bool is_root(const struct blockdev *d)
+static bool is_root(const struct blockdev *d, bool verbose)
 {
-	/* Roots: whole disks and anything with nothing below it. */
-	return d->kind != BLK_PART && d->n_slaves == 0;
+	/* Roots: whole disks and anything with nothing below it; unused empty
+	 * loop and zram devices only when asked (as lsblk does). */
+	if (d->kind == BLK_PART || d->n_slaves > 0)
+		return false;
+	return verbose || d->size_bytes > 0 || d->n_holders > 0;
 }
 
 static void print_text(const struct facts *f, bool verbose)
@@ -109,7 +112,7 @@ static void print_text(const struct facts *f, bool verbose)
 	printf("%-24s %-12s %6s %-12s %-40s %s\n", "NAME", "ROLE", "SIZE", "TYPE", "ENCRYPTION",
 	       "MOUNTPOINTS");
 	for (size_t i = 0; i < f->graph.n_devs; i++)
-		if (is_root(&f->graph.devs[i]))
+		if (is_root(&f->graph.devs[i], verbose))
 			print_node(f, (int)i, "", true, 0);
 	if (!verbose)
 		return;
@@ -121,6 +124,8 @@ static void print_text(const struct facts *f, bool verbose)
 			printf("%s: %s\n", d->name, strna(d->role_evidence));
 		if (d->dm_crypt && d->crypt.error)
 			printf("%s: %s\n", d->dm_name ? d->dm_name : d->name, d->crypt.error);
+		if (d->sig_error && d->kind != BLK_LOOP)
+			printf("%s: content not probed: %s\n", d->name, d->sig_error);
 	}
 }
 

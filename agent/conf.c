@@ -106,11 +106,12 @@ struct parse_state {
 	struct config *c;
 	FILE *f;
 	int line;       /* lines handed to libinih so far */
+	int section_line; /* where the current section header stands */
 	int error_line;
 	char *error;    /* first problem, without the file:line prefix */
 };
 
-#define FAIL(...) ({ st->error = strprintf(__VA_ARGS__); st->error_line = st->line; 0; })
+#define FAIL(...) ({ st->error = strprintf(__VA_ARGS__); 0; })
 
 static int handle_imds(struct parse_state *st, const char *key, const char *v)
 {
@@ -277,12 +278,13 @@ static int conf_ini_handler(void *user, const char *section, const char *name, c
 		if (streq(section, sections[i].name)) {
 			int ok = sections[i].handle(st, name, strip_hash_comment(v));
 
-			if (!ok && !st->error) {
+			if (!ok && !st->error)
 				st->error = strprintf("cannot set %s.%s", section, name);
+			if (!ok)
 				st->error_line = st->line;
-			}
 			return ok;
 		}
+	st->error_line = *section ? st->section_line : st->line;
 	if (!*section)
 		return FAIL("key '%s' outside of any section", name);
 	return FAIL("unknown section [%s]", section);
@@ -294,10 +296,11 @@ static char *counting_reader(char *str, int num, void *stream)
 	struct parse_state *st = stream;
 	char *s = fgets(str, num, st->f);
 
-	if (s && strchr(s, '\n'))
+	if (s && (strchr(s, '\n') || feof(st->f))) {
 		st->line++;
-	else if (s && feof(st->f))
-		st->line++;
+		if (s[strspn(s, " \t")] == '[')
+			st->section_line = st->line;
+	}
 	return s;
 }
 

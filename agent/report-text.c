@@ -101,6 +101,12 @@ static void print_sources(FILE *out, const struct report *r)
 		fprintf(out, " (%.2f s)", f->imds.elapsed);
 	fprintf(out, ", arm %s, block %s, benchmark %s\n", source_status_to_string(f->arm.status),
 		source_status_to_string(f->block.status), source_status_to_string(f->bench.status));
+	if (f->imds.status != SOURCE_OK && f->imds.status != SOURCE_OFF && f->imds.error)
+		fprintf(out, "imds: %s\n", f->imds.error);
+	if (f->block.status == SOURCE_ERROR && f->block.error)
+		fprintf(out, "block: %s\n", f->block.error);
+	if (f->bench.status == SOURCE_ERROR && f->bench.error)
+		fprintf(out, "benchmark: %s\n", f->bench.error);
 	if (f->under_sysroot)
 		fputs("read under --sysroot: dm-crypt parameters come from on-disk headers\n", out);
 }

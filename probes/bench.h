@@ -31,6 +31,10 @@ struct bench_result {
 	int kernel_driver_priority;
 	char *kernel_faster_hint;     /* e.g. CPU has VAES but driver does not use it */
 	char *openssl_version;
+	unsigned usable_cpus;         /* threads of the all-CPU samples */
+	const char *priority;         /* what the threads got: "SCHED_IDLE", "nice 19",
+	                               * "normal" (asked), or "unchanged" (refused); static */
+	double cpu_pressure_avg10;    /* /proc/pressure/cpu "some avg10" at start, -1 unknown */
 
 	struct bench_sample *samples;
 	size_t n_samples;
@@ -48,9 +52,21 @@ struct bench_options {
 	bool allow_kernel;            /* try the kernel path */
 	bool all_threads;             /* also one thread per usable CPU */
 	bool idle_priority;           /* SCHED_IDLE, else nice 19 */
+	bool normal_priority;         /* neither: the perturbation harness's control */
+	/* Measure the kernel path with libcryptsetup's crypt_benchmark(), as
+	 * `cryptsetup benchmark` does: one thread, about 2 s of wall time per
+	 * key size whatever the budget. Off by default; for the harness. */
+	bool kernel_via_libcryptsetup;
 };
 
+/* The defaults: 1 CPU-second, kernel path tried, all threads, SCHED_IDLE. */
+void bench_options_init(struct bench_options *opts);
+
 void bench_result_done(struct bench_result *r);
-void bench_run(const struct bench_options *opts, struct bench_result *res);
-/* Deep copy (the daemon caches one result across evaluations). */
+/* Deep copy; dst is overwritten (not freed first). 0 or -ENOMEM. */
 int bench_result_copy(struct bench_result *dst, const struct bench_result *src);
+/* opts may be NULL (the defaults). Never fails: res->status says how it went. */
+void bench_run(const struct bench_options *opts, struct bench_result *res);
+/* The sample for engine/key/threads, or NULL. */
+const struct bench_sample *bench_result_find(const struct bench_result *res, const char *engine,
+					     unsigned key_bits, unsigned threads);

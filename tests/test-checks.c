@@ -105,11 +105,13 @@ static void stack(int upper, int lower)
 static int mkcrypt(const char *name, unsigned minor, int backing, const char *cipher, const char *mode,
 		 unsigned bits)
 {
-	int i = dev(name, BLK_DM, 253, minor);
-	struct blockdev *d = &F.graph.devs[i];
+	char kname[16];
+	int i;
+	struct blockdev *d;
 
-	free(d->devnode);
-	d->devnode = strprintf("/dev/dm-%u", minor);
+	snprintf(kname, sizeof(kname), "dm-%u", minor);
+	i = dev(kname, BLK_DM, 253, minor);
+	d = &F.graph.devs[i];
 	d->dm_name = strdup(name);
 	d->dm_uuid = strprintf("CRYPT-LUKS2-0123-%s", name);
 	d->dm_crypt = true;
@@ -129,7 +131,11 @@ static int mkcrypt(const char *name, unsigned minor, int backing, const char *ci
 
 static int lvm(const char *name, unsigned minor)
 {
-	int i = dev(name, BLK_DM, 253, minor);
+	char kname[16];
+	int i;
+
+	snprintf(kname, sizeof(kname), "dm-%u", minor);
+	i = dev(kname, BLK_DM, 253, minor);
 
 	F.graph.devs[i].dm_name = strdup(name);
 	F.graph.devs[i].dm_uuid = strdup("LVM-abc");

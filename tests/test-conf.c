@@ -76,7 +76,7 @@ static const struct {
 	{ "[imds]\nurl = ftp://x\n", "2: [imds] url: 'ftp://x' is not an http(s) URL" },
 	{ "[imds]\ntimeout = soon\n", "2: [imds] timeout: 'soon' is not a number of seconds in (0, 300]" },
 	{ "[imds]\n\n\nbogus = 1\n", "4: unknown key 'bogus' in section [imds]" },
-	{ "[polcy]\nmin_key_bits = 1\n", "2: unknown section [polcy]" },
+	{ "[polcy]\nmin_key_bits = 1\n", "1: unknown section [polcy]" },
 	{ "min_key_bits = 1\n", "1: key 'min_key_bits' outside of any section" },
 	{ "[arm]\nmode = sometimes\n", "2: [arm] mode: 'sometimes' is not one of auto, on, off" },
 	{ "[policy]\nmin_key_bits = -5\n", "2: [policy] min_key_bits: '-5' is not a number of bits" },

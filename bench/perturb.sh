@@ -1,0 +1,115 @@
+#!/bin/bash
+# Is the benchmark harmless to its neighbours? A loopback HTTP server
+# (python3 -m http.server, 127.0.0.1 only) under `wrk`, its p99 latency
+# measured three ways: alone, while atrest benchmarks back to back at
+# SCHED_IDLE (the default), and while it benchmarks at nice 0 (to show
+# what the idle class buys). Not a test: run by hand.
+#
+#   bench/perturb.sh [-d SECONDS_PER_PHASE] [-r ROUNDS] [-c CONNECTIONS]
+#
+# Needs wrk (apt-get install wrk) and python3. XTSBENCH as in
+# xts-vs-openssl.sh. Phases interleave per round; the table shows medians.
+set -euo pipefail
+
+duration=10
+rounds=3
+conns=2
+while getopts "d:r:c:h" opt; do
+	case $opt in
+	d) duration=$OPTARG ;;
+	r) rounds=$OPTARG ;;
+	c) conns=$OPTARG ;;
+	*) sed -n '2,13p' "$0"; exit 2 ;;
+	esac
+done
+
+here=$(cd "$(dirname "$0")" && pwd)
+if [ -z "${XTSBENCH:-}" ]; then
+	for c in "$here/xtsbench" "$here/../_build/bench/xtsbench" "${top_builddir:-.}/bench/xtsbench"; do
+		[ -x "$c" ] && XTSBENCH=$c && break
+	done
+fi
+[ -n "${XTSBENCH:-}" ] || { echo "xtsbench not found: set XTSBENCH" >&2; exit 2; }
+command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 2; }
+command -v python3 >/dev/null || { echo "python3 not found (apt-get install python3)" >&2; exit 2; }
+
+tmp=$(mktemp -d)
+server=
+cleanup() {
+	[ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+mkdir "$tmp/www"
+head -c 1024 /dev/zero | tr '\0' 'a' >"$tmp/www/index.html"
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server --bind 127.0.0.1 --directory "$tmp/www" "$port" >/dev/null 2>&1 &
+server=$!
+for _ in $(seq 50); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+	sleep 0.1
+done
+url="http://127.0.0.1:$port/index.html"
+
+# Prints "p99_ms requests_per_second" for one wrk run.
+measure() {
+	wrk -t1 -c"$conns" -d"${duration}s" --latency "$url" | awk '
+		function ms(v) {
+			if (v ~ /us$/) return v / 1000
+			if (v ~ /ms$/) return v + 0
+			if (v ~ /m$/) return v * 60000
+			if (v ~ /s$/) return v * 1000
+			return v
+		}
+		$1 == "99%" { p99 = ms($2) }
+		$1 == "Requests/sec:" { rps = $2 }
+		END { printf "%.3f %.1f\n", p99, rps }'
+}
+
+# Runs the benchmark back to back in one process (as the daemon would run
+# it, minus the 6 h pause) for the phase; its JSON says how many runs.
+load() {
+	$XTSBENCH --loop "$duration" "$@" >"$tmp/load.json" &
+	loader=$!
+}
+
+unload() {
+	wait "$loader" || true
+	runs=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("runs", 0))' "$tmp/load.json")
+}
+
+wrk -t1 -c"$conns" -d2s "$url" >/dev/null   # warm-up
+: >"$tmp/results"
+for round in $(seq "$rounds"); do
+	echo "$round baseline $(measure) 0" >>"$tmp/results"
+	load
+	m=$(measure)
+	unload
+	echo "$round idle $m $runs" >>"$tmp/results"
+	load --nice0
+	m=$(measure)
+	unload
+	echo "$round nice0 $m $runs" >>"$tmp/results"
+done
+
+python3 - "$tmp/results" "$duration" "$conns" "$(nproc)" <<'EOF'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+duration, conns, cpus = sys.argv[2], sys.argv[3], sys.argv[4]
+print(f"# python3 http.server on 127.0.0.1 under wrk -t1 -c{conns} -d{duration}s; {cpus} CPUs; "
+      f"{len(rows) // 3} rounds, medians")
+print(f"{'phase':34} {'p99 ms':>8} {'vs base':>8} {'req/s':>9} {'bench runs':>10}   per-round p99 ms")
+base = None
+names = {"baseline": "server alone",
+         "idle": "atrest bench loop, SCHED_IDLE",
+         "nice0": "atrest bench loop, nice 0"}
+for phase in ("baseline", "idle", "nice0"):
+    sel = [r for r in rows if r[1] == phase]
+    p99 = statistics.median(float(r[2]) for r in sel)
+    rps = statistics.median(float(r[3]) for r in sel)
+    runs = sum(int(r[4]) for r in sel)
+    base = base or p99
+    each = " ".join(f"{float(r[2]):.2f}" for r in sel)
+    print(f"{names[phase]:34} {p99:8.2f} {p99 / base:8.3f} {rps:9.0f} {runs:10d}   {each}")
+EOF
