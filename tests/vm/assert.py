@@ -25,12 +25,13 @@ class Tap:
     def __init__(self, first):
         self.n = first - 1
         self.failed = 0
+        self.prefix = ''
 
     def ok(self, cond, desc, why=''):
         self.n += 1
         if not cond:
             self.failed += 1
-        print('%s %d - %s' % ('ok' if cond else 'not ok', self.n, desc))
+        print('%s %d - %s%s' % ('ok' if cond else 'not ok', self.n, self.prefix, desc))
         if not cond and why:
             for line in str(why).splitlines()[:8]:
                 print('#   ' + line)
@@ -408,6 +409,10 @@ def check_atrest_mapping(t, g, e, a, chk):
 def check_nocap(t, g):
     """Without CAP_SYS_ADMIN: LUKS parameters from the header, plain unknown."""
     doc, _ = load_json(t, g, 'atrest-check-nocap', 'atrest check without CAP_SYS_ADMIN')
+    try:
+        active = dm_entries(json.loads(g.body('atrest-check')))
+    except ValueError:
+        active = {}
     ents, cipher = dm_entries(doc), results(doc, 'dmcrypt.cipher')
     for e in g.crypt:
         name, a, chk = e['map'], ents.get(e['map']), cipher.get(e['map'])
@@ -425,6 +430,11 @@ def check_nocap(t, g):
              '%s: without CAP_SYS_ADMIN atrest reads the LUKS header (%s %s, %s)' % (
                  name, h['cipher'], h['key_bits'], cipher_verdict(e)),
              'entry %s status %s' % (json.dumps(a), got))
+        act = active.get(name) or {}
+        same = ('type', 'cipher', 'key_bits')
+        t.ok(a is not None and act and all(a.get(f) == act.get(f) for f in same),
+             "%s: atrest's active-mapping view equals its header view" % name,
+             'active %s\nheader %s' % (json.dumps(act), json.dumps(a)))
 
 
 def print_table(rows):
@@ -460,6 +470,7 @@ def main(argv):
         check_bench(t, g)
     else:
         check_infra(t, g, console)
+        t.prefix = 'atrest: '
         rows = check_atrest(t, g)
         check_nocap(t, g)
         print_table(rows)

@@ -57,7 +57,7 @@ t0=$(vm_now)
 vm_prepare 2> "$WORK/prepare.err"
 rc=$?
 [ $rc -eq 77 ] && skip_all "$(cat "$WORK/prepare.err")"
-ok $rc "kernel $KVER and busybox fetched and unpacked" ||
+ok $rc "kernel ${KVER:-?} and busybox fetched and unpacked" ||
 	sed 's/^/# /' "$WORK/prepare.err"
 [ $rc -eq 0 ] || finish
 t1=$(vm_now)

@@ -13,10 +13,12 @@ REQUIRE="--require-path /mnt/a --require-path /mnt/e --require-path /mnt/f --req
 
 # Run a command and print its stdout, then its stderr, as marked sections.
 section() {
-	local name=$1 rc
+	local name=$1 rc t0
 	shift
+	t0=$(cut -d' ' -f1 /proc/uptime)
 	"$@" > /tmp/sec.out 2> /tmp/sec.err
 	rc=$?
+	echo "$t0 $(cut -d' ' -f1 /proc/uptime) $name" >> /tmp/timeline
 	echo "===ATREST-BEGIN $name==="
 	cat /tmp/sec.out
 	echo "===ATREST-END rc=$rc==="
@@ -183,16 +185,16 @@ timeout = 3
 [arm]
 mode = off
 CONF
-	section atrest-version timeout 60 atrest version
-	section atrest-check timeout 120 atrest check $ATREST_ARGS --no-bench $REQUIRE
-	section atrest-devices timeout 60 atrest devices $ATREST_ARGS
+	section atrest-version timeout 30 atrest version
+	section atrest-check timeout 30 atrest check $ATREST_ARGS --no-bench $REQUIRE
+	section atrest-devices timeout 30 atrest devices $ATREST_ARGS
 	section atrest-check-nocap capsh --drop=cap_sys_admin --shell=/bin/sh -- -c \
-		"timeout 120 atrest check $ATREST_ARGS --no-bench $REQUIRE"
+		"timeout 30 atrest check $ATREST_ARGS --no-bench $REQUIRE"
 }
 
 run_bench() {
 	section kernel-bench cryptsetup benchmark -c aes-xts-plain64 -s 512
-	section atrest-bench timeout 120 atrest bench --format json
+	section atrest-bench timeout 60 atrest bench --format json
 }
 
 main() {
@@ -212,6 +214,7 @@ main() {
 		run_atrest
 	fi
 	sync
+	section timeline cat /tmp/timeline
 	echo "===VM-DONE==="
 }
 

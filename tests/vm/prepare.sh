@@ -24,7 +24,9 @@ check_tools() {
 		PATH=$PATH:/usr/sbin:/sbin command -v "$tool" >/dev/null 2>&1 ||
 			missing="$missing ${pair#*:}"
 	done
-	[ -z "$missing" ] || { echo "prepare.sh: missing host tools; apt-get install$missing" >&2; exit 77; }
+	[ -z "$missing" ] && return 0
+	echo "prepare.sh: missing host tools; apt-get install$missing" >&2
+	exit 77
 }
 
 # linux-image-cloud-amd64 is a metapackage; its dependency names the kernel.
