@@ -46,6 +46,8 @@ int cmd_devices(struct cli *c);
 int cmd_imds(struct cli *c);
 int cmd_version(struct cli *c);
 int cmd_help(struct cli *c);
+/* The daemon re-parses the command line on SIGHUP. */
+void cmd_daemon_set_argv(int argc, char **argv);
 
 extern const struct command commands[];
 extern const size_t n_commands;

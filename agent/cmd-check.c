@@ -3,6 +3,7 @@
 
 #include "agent/cli.h"
 #include "agent/evaluate.h"
+#include "agent/prom.h"
 #include "agent/text.h"
 #include "lib/log.h"
 
@@ -15,7 +16,8 @@ static int print_report(const struct cli *c, const struct report *r)
 		s = report_to_json_string(r, true);
 		break;
 	case FORMAT_PROM:
-		return log_error("--format prom: the Prometheus renderer is not built in yet");
+		s = prom_render(r, &(struct prom_extra){ .version = PACKAGE_VERSION }, PROM_FORMAT_TEXT);
+		break;
 	default:
 		report_print_text(stdout, r, use_color(stdout), c->verbosity > 0);
 		return 0;

@@ -21,6 +21,7 @@ int main(int argc, char **argv)
 		cli_done(&c);
 		return r > 0 ? 0 : EXIT_USAGE;
 	}
+	cmd_daemon_set_argv(argc, argv);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	r = c.cmd->run(&c);
 	cli_done(&c);

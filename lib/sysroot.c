@@ -274,9 +274,17 @@ int sysroot_read_file(const struct sysroot *sr, const char *path, size_t max,
 	size_t len = 0, cap = 0;
 	int r;
 
-	r = sysroot_open(sr, path, O_RDONLY | O_NOCTTY, &fd);
+	struct stat st;
+
+	/* Non-blocking and regular files only: a FIFO or device planted in a
+	 * sysroot must not hang or feed the reader. */
+	r = sysroot_open(sr, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, &fd);
 	if (r < 0)
 		return r;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 	for (;;) {
 		ssize_t k;
 
@@ -296,7 +304,7 @@ int sysroot_read_file(const struct sysroot *sr, const char *path, size_t max,
 		}
 		k = read(fd, buf + len, cap - len - 1);
 		if (k < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			return -errno;
 		}
