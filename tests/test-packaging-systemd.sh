@@ -106,9 +106,9 @@ check "catalog has exactly the listed ids" \
 # tmpfiles snippet parses.
 if command -v systemd-tmpfiles >/dev/null 2>&1; then
 	mkdir -p "$tmp/tmpfroot"
-	check "systemd-tmpfiles accepts atrest.tmpfiles" \
+	check "systemd-tmpfiles accepts tmpfiles.d/atrest.conf" \
 		sh -c 'systemd-tmpfiles --root="$1" --create "$2" 2>"$1.err" && ! [ -s "$1.err" ] && [ -d "$1/etc/atrest" ]' \
-		sh "$tmp/tmpfroot" "$sd/atrest.tmpfiles"
+		sh "$tmp/tmpfroot" "$sd/tmpfiles.d/atrest.conf"
 fi
 
 echo "1..$n"
