@@ -167,7 +167,7 @@ static void temp_none(const struct facts *f, struct check_results *out)
 
 void check_disk_temp(const struct facts *f, const struct policy *p, struct check_results *out)
 {
-	bool any = false;
+	bool resource = false, local = false;
 
 	if (f->block.status != SOURCE_OK) {
 		check_results_add(out, CHECK_DISK_TEMP, "resource", CHECK_UNKNOWN, evidence_block(f),
@@ -179,10 +179,15 @@ void check_disk_temp(const struct facts *f, const struct policy *p, struct check
 
 		if (d->kind == BLK_DISK && (d->role == ROLE_RESOURCE || d->role == ROLE_LOCAL)) {
 			temp_one(f, (int)i, out);
-			any = true;
+			resource = resource || d->role == ROLE_RESOURCE;
+			local = local || d->role == ROLE_LOCAL;
 		}
 	}
-	if (!any)
+	/* `resource` is always reported, so dashboards see a stable subject. */
+	if (!resource && local)
+		check_results_add(out, CHECK_DISK_TEMP, "resource", CHECK_NOT_APPLICABLE, evidence_block(f),
+				  "No SCSI resource disk: this VM size has local NVMe disks instead (local:N).");
+	else if (!resource)
 		temp_none(f, out);
 }
 

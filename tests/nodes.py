@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Runs the real atrest binary on every fixture node (tests/fixtures) with
+the loopback IMDS serving the node's document, and compares each check's
+status, the verdict and the exit code with the expected results kept apart
+in tests/fixtures/expected. Prints TAP and, as diagnostics, the matrix."""
+import json, os, shlex, signal, subprocess, sys, tempfile, time
+
+top = os.environ.get("top_srcdir") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+atrest = os.environ.get("ATREST", "./atrest")
+wrapper = shlex.split(os.environ.get("ATREST_VALGRIND", ""))
+fx = os.path.join(top, "tests", "fixtures")
+n = 0
+fails = 0
+
+
+def ok(cond, what):
+    global n, fails
+    n += 1
+    print(("ok" if cond else "not ok") + f" {n} - {what}")
+    if not cond:
+        fails += 1
+    sys.stdout.flush()
+    return cond
+
+
+def start_server(tmp):
+    port_file = os.path.join(tmp, "port")
+    srv = subprocess.Popen([sys.executable, os.path.join(top, "tests", "imds-server.py"),
+                            "--port-file", port_file, "--log", os.path.join(tmp, "imds.log")])
+    for _ in range(500):
+        if os.path.exists(port_file) and open(port_file).read().strip():
+            return srv, int(open(port_file).read())
+        time.sleep(0.02)
+    srv.kill()
+    raise SystemExit("Bail out! the loopback IMDS did not start")
+
+
+def expected(scenario):
+    rows = []
+    with open(os.path.join(fx, "expected", scenario + ".tsv")) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                rows.append(tuple(line.rstrip("\n").split("\t")))
+    return rows
+
+
+def verdicts():
+    v = {}
+    with open(os.path.join(fx, "expected", "verdicts.tsv")) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                s, verdict, code = line.rstrip("\n").split("\t")
+                v[s] = (verdict, int(code))
+    return v
+
+
+def build(scenario):
+    out = subprocess.run(["sh", os.path.join(fx, "run-node.sh"), scenario],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr)
+        return None
+    return out.stdout.strip()
+
+
+def main():
+    only = sys.argv[1:]
+    scenarios = sorted(f[:-5] for f in os.listdir(os.path.join(fx, "scenarios")) if f.endswith(".json"))
+    if only:
+        scenarios = [s for s in scenarios if s in only]
+    want_verdict = verdicts()
+    matrix = []
+    with tempfile.TemporaryDirectory() as tmp:
+        srv, port = start_server(tmp)
+        try:
+            for s in scenarios:
+                run_one(s, port, want_verdict, matrix)
+        finally:
+            srv.send_signal(signal.SIGTERM)
+            srv.wait()
+    print("# scenario matrix (check subject status; * marks a mismatch):")
+    for line in matrix:
+        print("#   " + line)
+    print(f"1..{n}")
+    return 1 if fails else 0
+
+
+def run_one(s, port, want_verdict, matrix):
+    scen = json.load(open(os.path.join(fx, "scenarios", s + ".json")))
+    root = build(s)
+    if not ok(root is not None, f"{s}: node builds"):
+        return
+    imds = scen.get("imds")
+    url = f"http://127.0.0.1:{port}/doc/{imds}" if imds else "http://127.0.0.1:1"
+    cmd = wrapper + [atrest, "check", "--format", "json", "--no-bench", "--sysroot", root,
+                     "--imds-url", url, "--imds-timeout", "3"]
+    conf = scen.get("conf")
+    if conf:
+        cmd += ["--config", os.path.join(fx, "conf", conf + ".conf")]
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    wall = time.monotonic() - t0
+    try:
+        report = json.loads(p.stdout)
+    except ValueError:
+        ok(False, f"{s}: report is JSON (stderr: {p.stderr.strip()[:200]})")
+        return
+    got = {(c["id"], c["subject"]): c for c in report["checks"]}
+    for check, subject, status in expected(s):
+        c = got.pop((check, subject), None)
+        st = c["status"] if c else "missing"
+        good = ok(st == status, f"{s}: {check} {subject} is {status}")
+        if not good and c:
+            print(f"#   got {st}: {c['summary']}")
+        matrix.append(f"{s:<24} {check:<26} {subject:<22} {st}{'' if good else ' * want ' + status}")
+    for (check, subject), c in got.items():
+        ok(False, f"{s}: unexpected result {check} {subject} {c['status']}: {c['summary']}")
+    verdict, code = want_verdict[s]
+    ok(report["verdict"] == verdict, f"{s}: verdict {verdict} (got {report['verdict']})")
+    ok(p.returncode == code, f"{s}: exit code {code} (got {p.returncode})")
+    ok(not [c for c in report["checks"] if c["status"] == "pass" and not c["evidence"]],
+       f"{s}: every pass carries evidence")
+    matrix.append(f"{s:<24} verdict {report['verdict']} exit {p.returncode} in {wall:.2f} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
