@@ -26,6 +26,9 @@ const struct command commands[] = {
 	{ "version", "print the version and the library versions", "",
 	  F(FORMAT_TEXT) | F(FORMAT_JSON), cmd_version },
 	{ "help", "list the commands", "", F(FORMAT_TEXT), cmd_help },
+	{ "vmss-extension", "VMSS extension handler: install, enable, disable, uninstall or update",
+	  "  ACTION                 install | enable | disable | uninstall | update\n",
+	  F(FORMAT_TEXT), cmd_vmss_extension, 1, true },
 };
 const size_t n_commands = ARRAY_SIZE(commands);
 
@@ -85,14 +88,16 @@ void cli_print_help(FILE *out, const struct command *cmd)
 		      "Verify, from inside an Azure node, that data at rest is encrypted as policy demands.\n\n"
 		      "Commands:\n", out);
 		for (size_t i = 0; i < n_commands; i++)
-			fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+			if (!commands[i].hidden)
+				fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
 		fputs("\nOptions (every command):\n", out);
 		fputs(common_usage, out);
 		fputs("\nExit codes of check: 0 compliant, 1 warning, 2 noncompliant, 3 indeterminate or error.\n"
 		      "Run 'atrest COMMAND --help' for a command's help.\n", out);
 		return;
 	}
-	fprintf(out, "Usage: atrest %s [OPTIONS]\n\n%s.\n\nOptions:\n", cmd->name, cmd->summary);
+	fprintf(out, "Usage: atrest %s%s [OPTIONS]\n\n%s.\n\nOptions:\n", cmd->name,
+		cmd->max_args ? " ACTION" : "", cmd->summary);
 	fputs(cmd->usage, out);
 	fputs(common_usage, out);
 }
@@ -287,7 +292,7 @@ static int parse_options(int argc, char **argv, struct cli *c, struct overrides 
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+vqh", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "vqh", long_options, NULL)) != -1) {
 		int r;
 
 		if (opt == 'h') {
@@ -305,9 +310,14 @@ static int parse_options(int argc, char **argv, struct cli *c, struct overrides 
 		if (r < 0)
 			return r == -ENOMEM ? usage_error(c, "out of memory") : r;
 	}
-	if (optind < argc)
-		return usage_error(c, "unexpected argument '%s' (see 'atrest %s --help')", argv[optind],
-				   c->cmd->name);
+	if ((unsigned)(argc - optind) > c->cmd->max_args)
+		return usage_error(c, "unexpected argument '%s' (see 'atrest %s --help')",
+				   argv[optind + c->cmd->max_args], c->cmd->name);
+	c->args = calloc((size_t)(argc - optind) + 1, sizeof(char *));
+	if (!c->args)
+		return usage_error(c, "out of memory");
+	for (int i = optind; i < argc; i++)
+		c->args[i - optind] = argv[i];
 	return 0;
 }
 
@@ -353,6 +363,7 @@ void cli_done(struct cli *c)
 {
 	free(c->config_path);
 	free(c->sysroot);
+	free(c->args);
 	config_done(&c->conf);
 	*c = (struct cli){ 0 };
 }

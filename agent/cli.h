@@ -20,7 +20,7 @@ struct cli {
 	int verbosity;                /* -1 quiet, 0 default, 1.. verbose */
 	double bench_seconds;         /* --seconds, 0 = default */
 	struct config conf;           /* file + command line */
-	char **args;                  /* positional arguments after options */
+	char **args;                  /* positional arguments (NULL-terminated) */
 };
 
 struct command {
@@ -29,6 +29,8 @@ struct command {
 	const char *usage;            /* extra usage text for --help */
 	unsigned formats;             /* bit mask of enum output_format accepted */
 	int (*run)(struct cli *c);
+	unsigned max_args;            /* positional arguments accepted */
+	bool hidden;                  /* not listed by `atrest help` */
 };
 
 /* Parses argv (argv[0] = program, argv[1] = command). Returns 0 to run,
@@ -46,6 +48,7 @@ int cmd_devices(struct cli *c);
 int cmd_imds(struct cli *c);
 int cmd_version(struct cli *c);
 int cmd_help(struct cli *c);
+int cmd_vmss_extension(struct cli *c);
 /* The daemon re-parses the command line on SIGHUP. */
 void cmd_daemon_set_argv(int argc, char **argv);
 
