@@ -174,11 +174,6 @@ static void http_get_once(struct fetch *f, const char *path, struct http_reply *
 
 	strbuf_done(&reply->body);
 	*reply = (struct http_reply){ .cc = CURLE_OUT_OF_MEMORY };
-	if (ratelimit_acquire(f->deadline) < 0) {
-		reply->cc = CURLE_OPERATION_TIMEDOUT;
-		reply->rate_limited = true;
-		return;
-	}
 	url = strprintf("%s%s", f->base, path);
 	headers = curl_slist_append(NULL, "Metadata: true");
 	c = curl_easy_init();
@@ -212,7 +207,17 @@ static void http_get(struct fetch *f, const char *path, struct http_reply *reply
 {
 	double backoff = IMDS_BACKOFF_FIRST;
 
-	for (;;) {
+	for (bool first = true;; first = false) {
+		/* When the limit leaves no time for a retry, the failure
+		 * worth reporting is the previous answer, so keep it. */
+		if (ratelimit_acquire(f->deadline) < 0) {
+			if (first) {
+				strbuf_done(&reply->body);
+				*reply = (struct http_reply){ .cc = CURLE_OPERATION_TIMEDOUT,
+							      .rate_limited = true };
+			}
+			return;
+		}
 		http_get_once(f, path, reply);
 		if (f->single_attempt || !reply_transient(reply))
 			return;

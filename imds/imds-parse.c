@@ -79,23 +79,33 @@ static bool value_printable(const char *s, size_t len)
 	return true;
 }
 
+/* What json-c would let through or misread: refused before tokenizing. */
+static const char *body_precheck(const char *body, size_t len)
+{
+	if (len == 0)
+		return "empty body";
+	if (len > INT_MAX)
+		return "body too large";
+	if (memchr(body, '\0', len))
+		return "body contains a NUL byte";
+	if (!utf8_valid(body, len))
+		return "body is not valid UTF-8";
+	return NULL;
+}
+
 static int json_parse_body(const char *body, size_t len, json_object **ret,
 			   char **ret_error)
 {
 	_cleanup_(json_tokener_freep) json_tokener *tok = NULL;
 	enum json_tokener_error jerr;
+	const char *bad = body_precheck(body, len);
 	json_object *o;
 	size_t end;
 
-	if (len == 0)
-		return *ret_error = strdup("empty body"), -EBADMSG;
-	if (len > INT_MAX)
-		return *ret_error = strdup("body too large"), -EBADMSG;
-	if (memchr(body, '\0', len))
-		return *ret_error = strdup("body contains a NUL byte"), -EBADMSG;
-	if (!utf8_valid(body, len))
-		return *ret_error = strdup("body is not valid UTF-8"), -EBADMSG;
-
+	if (bad) {
+		*ret_error = strdup(bad);
+		return -EBADMSG;
+	}
 	tok = json_tokener_new_ex(IMDS_JSON_MAX_DEPTH);
 	if (!tok)
 		return -ENOMEM;

@@ -216,6 +216,12 @@ static void check_value_types(void)
 	is_int(inst.data_disks[2].lun, -1, "lun \"-1\" is absent");
 	ok(inst.has_resource_disk && inst.resource_disk_mb == 0, "resource disk size 0");
 	imds_instance_done(&inst);
+}
+
+static void check_mistyped(void)
+{
+	struct imds_instance inst = { 0 };
+	char *err = NULL;
 
 	/* json-c takes NaN even in strict mode: a double is no name. */
 	is_int(parse_str("{\"vmId\":\"v\",\"name\":NaN}", &inst, &err), 0, "NaN parses");
@@ -242,6 +248,12 @@ static void check_value_types(void)
 	is_str(imds_instance_tag(&inst, "k"), "", "tag with mistyped value is empty");
 	is_str(imds_instance_tag(&inst, "ignored"), NULL, "tags string ignored with tagsList");
 	imds_instance_done(&inst);
+}
+
+static void check_tags_and_escapes(void)
+{
+	struct imds_instance inst = { 0 };
+	char *err = NULL;
 
 	/* The old "tags" string form, a value with ':' and empty pieces. */
 	is_int(parse_str("{\"vmId\":\"v\",\"tags\":\"a:1;;b:x:y;c;:z\",\"zone\":\"\"}",
@@ -458,6 +470,8 @@ int main(void)
 		check_sample(dir, &samples[i]);
 	check_sample_details(dir);
 	check_value_types();
+	check_mistyped();
+	check_tags_and_escapes();
 	check_bad_inputs();
 	check_limits();
 	check_versions(dir);
