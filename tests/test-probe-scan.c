@@ -542,8 +542,8 @@ static void test_crypt(const struct block_graph *g)
 
 	is_str(dm3->crypt.type, "PLAIN", "plain: type from the dm uuid");
 	is_int(dm3->crypt.source, CRYPT_SRC_NONE, "plain: unknown under a sysroot");
-	ok(dm3->crypt.error && strstr(dm3->crypt.error, "plain dm-crypt keeps no header"),
-	   "plain: the reason says why");
+	ok(dm3->crypt.error && startswith(dm3->crypt.error, "plain dm-crypt keeps no header"),
+	   "plain: the reason says why (no dm attempt first)");
 	if (!luks_made) {
 		is_int(dev(g, "dm-0")->crypt.source, CRYPT_SRC_NONE, "no image: source none");
 		ok(dev(g, "dm-0")->crypt.error, "no image: error recorded");
@@ -571,8 +571,9 @@ static void test_no_device_reads(const struct sysroot *sr)
 	if (!is_int(block_graph_scan(sr, &opts, &g, &err), 0, "scan without device reads"))
 		return;
 	is_int(dev(&g, "dm-0")->crypt.source, CRYPT_SRC_NONE, "no reads: no parameters");
-	ok(dev(&g, "dm-0")->crypt.error && strstr(dev(&g, "dm-0")->crypt.error, "disabled"),
-	   "no reads: says so (and no dm ioctl under a sysroot)");
+	/* No "device-mapper: ..." prefix: the dm path was not tried under a sysroot. */
+	is_str(dev(&g, "dm-0")->crypt.error, "reading devices is disabled",
+	       "no reads: says so, and no dm ioctl under a sysroot");
 	ok(!dev(&g, "vda")->sig_error && !dev(&g, "sda2")->sig_type, "no reads: no signatures");
 	block_graph_done(&g);
 }
