@@ -554,55 +554,61 @@ static int scan_dev_cmp(const void *a, const void *b)
 	return strnatcmp(x->d.name, y->d.name);
 }
 
-/* Logical paths of every block dir: /sys/class/block, else /sys/block and
- * the partition subdirectories of each disk. */
+/* The fallback layout: /sys/block/<disk> and its partition subdirs. */
+static int list_sys_block(const struct sysroot *sr, char **disks, char ***names,
+			  char ***paths)
+{
+	for (char **dk = disks; *dk; dk++) {
+		_cleanup_free_ char *dp = path_join("/sys/block", *dk);
+		_cleanup_strv_free_ char **sub = NULL;
+
+		if (!dp || strv_extend(names, *dk) < 0 || strv_push(paths, strdup(dp)) < 0)
+			return -ENOMEM;
+		if (list_dir(sr, dp, 4096, &sub) < 0)
+			continue;
+		for (char **e = sub; *e; e++) {
+			_cleanup_free_ char *pp = path_join(dp, *e), *pf = NULL;
+			struct stat st;
+
+			pf = pp ? path_join(pp, "partition") : NULL;
+			if (!pf)
+				return -ENOMEM;
+			if (sysroot_stat(sr, pf, &st) < 0)
+				continue;
+			if (strv_extend(names, *e) < 0 || strv_push(paths, TAKE_PTR(pp)) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Names and logical paths of every block dir: /sys/class/block, else
+ * /sys/block. Fails only when neither can be listed. */
 static int list_devices(const struct sysroot *sr, char ***ret_names, char ***ret_paths,
 			char **ret_error)
 {
 	_cleanup_strv_free_ char **names = NULL, **paths = NULL, **disks = NULL;
-	const char *base = "/sys/class/block";
 	int r;
 
-	r = list_dir(sr, base, MAX_DEVICES, &names);
-	if (r < 0) {
-		int r2 = list_dir(sr, "/sys/block", MAX_DEVICES, &disks);
-
-		if (r2 < 0) {
-			*ret_error = strprintf("cannot list /sys/class/block: %s", strerror(-r));
-			return r;
-		}
-		base = "/sys/block";
+	paths = calloc(1, sizeof(char *));
+	if (!paths)
+		return -ENOMEM;
+	r = list_dir(sr, "/sys/class/block", MAX_DEVICES, &names);
+	if (r >= 0) {
+		for (char **e = names; *e; e++)
+			if (strv_push(&paths, path_join("/sys/class/block", *e)) < 0)
+				return -ENOMEM;
+	} else if (list_dir(sr, "/sys/block", MAX_DEVICES, &disks) >= 0) {
 		names = calloc(1, sizeof(char *));
 		if (!names)
 			return -ENOMEM;
-		for (char **dk = disks; *dk; dk++) {
-			_cleanup_free_ char *dp = path_join(base, *dk);
-			_cleanup_strv_free_ char **sub = NULL;
-
-			if (!dp || strv_extend(&names, *dk) < 0 || strv_push(&paths, strdup(dp)) < 0)
-				return -ENOMEM;
-			if (list_dir(sr, dp, 4096, &sub) < 0)
-				continue;
-			for (char **e = sub; *e; e++) {
-				_cleanup_free_ char *pp = path_join(dp, *e), *pf = NULL;
-				struct stat st;
-
-				pf = pp ? path_join(pp, "partition") : NULL;
-				if (!pf)
-					return -ENOMEM;
-				if (sysroot_stat(sr, pf, &st) < 0)
-					continue;
-				if (strv_extend(&names, *e) < 0 || strv_push(&paths, TAKE_PTR(pp)) < 0)
-					return -ENOMEM;
-			}
-		}
+		r = list_sys_block(sr, disks, &names, &paths);
+		if (r < 0)
+			return r;
 	} else {
-		for (char **e = names; *e; e++)
-			if (strv_push(&paths, path_join(base, *e)) < 0)
-				return -ENOMEM;
+		*ret_error = strprintf("cannot list /sys/class/block: %s", strerror(-r));
+		return r;
 	}
-	if (!paths && !(paths = calloc(1, sizeof(char *))))
-		return -ENOMEM;
 	*ret_names = TAKE_PTR(names);
 	*ret_paths = TAKE_PTR(paths);
 	return 0;

@@ -114,8 +114,15 @@ static int crypttab_header(const struct sysroot *sr, const char *name, char **re
 {
 	_cleanup_free_ char *text = NULL;
 	char *line, *save = NULL;
+	struct stat st;
 	int r;
 
+	/* sysroot_read_file() opens blocking: refuse a FIFO in a hostile tree. */
+	r = sysroot_stat(sr, "/etc/crypttab", &st);
+	if (r < 0)
+		return r;
+	if (!S_ISREG(st.st_mode))
+		return -ENOENT;
 	r = sysroot_read_file(sr, "/etc/crypttab", 1 << 20, &text, NULL);
 	if (r < 0)
 		return r;
@@ -143,8 +150,9 @@ static int header_path(const struct sysroot *sr, const struct block_graph *g,
 	struct stat st;
 	int r;
 
+	/* An unreadable crypttab only costs the detached-header hint. */
 	r = crypttab_header(sr, d->dm_name ? d->dm_name : "", ret);
-	if (r != -ENOENT)
+	if (r >= 0 || r == -ENOMEM)
 		return r;
 	if (streq_ptr(d->dm_name, ADE_OS_MAPPING) && sysroot_stat(sr, ADE_OS_HEADER, &st) >= 0) {
 		*ret = strdup(ADE_OS_HEADER);
