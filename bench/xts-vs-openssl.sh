@@ -5,6 +5,7 @@
 # aes-xts-plain64 -s {256,512}` for the kernel path. Not a test: run by hand.
 #
 #   bench/xts-vs-openssl.sh [-r ROUNDS] [-s OPENSSL_SECONDS] [-b ATREST_BUDGET]
+#                           [-x "EXTRA XTSBENCH ARGS", e.g. -x --nice0]
 #
 # Rounds interleave atrest and its peers so that drift on a shared host hits
 # both; the table shows medians. XTSBENCH names the atrest command that
@@ -15,12 +16,14 @@ set -euo pipefail
 rounds=5
 seconds=2
 budget=1
-while getopts "r:s:b:h" opt; do
+extra=
+while getopts "r:s:b:x:h" opt; do
 	case $opt in
 	r) rounds=$OPTARG ;;
 	s) seconds=$OPTARG ;;
 	b) budget=$OPTARG ;;
-	*) sed -n '2,14p' "$0"; exit 2 ;;
+	x) extra=$OPTARG ;;
+	*) sed -n '2,15p' "$0"; exit 2 ;;
 	esac
 done
 
@@ -34,7 +37,7 @@ fi
 command -v openssl >/dev/null || { echo "openssl not found (apt-get install openssl)" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "python3 not found (apt-get install python3)" >&2; exit 2; }
 
-exec python3 - "$XTSBENCH" "$rounds" "$seconds" "$budget" <<'EOF'
+exec python3 - "$XTSBENCH $extra" "$rounds" "$seconds" "$budget" <<'EOF'
 import json, os, re, shlex, shutil, statistics, subprocess, sys
 
 xtsbench, rounds, seconds, budget = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
