@@ -78,7 +78,7 @@ static const char common_usage[] =
 	"  --listen ADDR:PORT     where the daemon serves HTTP, repeatable (default " ATREST_DEFAULT_LISTEN ")\n"
 	"  --interval SECONDS     daemon evaluation period (default 60)\n"
 	"  --require-path PATH    PATH must sit on dm-crypt, repeatable\n"
-	"  -v, -q                 more / less logging on stderr\n"
+	"  -v, -q                 more / less logging on stderr (-vvv: library debug output)\n"
 	"  -h, --help             this help\n";
 
 void cli_print_help(FILE *out, const struct command *cmd)
