@@ -40,7 +40,8 @@ build_and_check() { # DIR [configure options]
 	return $r
 }
 
-stage "build + make check" build_and_check _build
+# The slow Debian package build and lint runs once, in the first stage.
+ATREST_TEST_DEB=1 stage "build + make check" build_and_check _build
 stage "ASan+UBSan make check" build_and_check _build-san --enable-asan --enable-ubsan
 vm_tap() { # counts the TAP lines of check-vm, which runs outside the harness
 	(cd _build && ATREST_VM_REQUIRE=1 make -s check-vm) >_build/check-vm.out 2>&1
