@@ -104,8 +104,8 @@ static char *fail_message(const struct step *s, const struct arm_reply *r, const
 		return strprintf("ARM sent a %s document larger than %u bytes", what, ARM_MAX_BODY);
 	if (r->status == 401 || r->status == 403) {
 		*st = SOURCE_UNAUTHORIZED;
-		return strprintf("ARM refused to read the %s (HTTP %ld%s%s): grant %s the "
-				 "permission %s (for example the Reader role) on %s",
+		return strprintf("ARM refused to read the %s (HTTP %ld%s%s): grant the managed "
+				 "identity (%s) the permission %s (for example the Reader role) on %s",
 				 what, r->status, desc ? ", " : "", desc ? desc : "", s->identity,
 				 perm, id);
 	}
@@ -215,6 +215,7 @@ static void get_disk(struct step *s, const char *id, struct arm_disk *d)
 	_cleanup_free_ char *err = NULL;
 
 	d->status = SOURCE_ERROR;
+	d->des_rotation_enabled = TRI_UNKNOWN;
 	d->id = strdup_or_null(id);
 	if (!id) {
 		d->error = strdup("neither IMDS nor ARM names this disk's managed disk id");

@@ -136,7 +136,7 @@ static void token_failure(const struct arm_reply *r, const char *buf,
 	out->status = SOURCE_ERROR;
 	if (r->status == 400) {
 		out->no_identity = true;
-		out->error = strprintf("no managed identity is available as %s (token endpoint: "
+		out->error = strprintf("no managed identity (%s) is available (token endpoint: "
 				       "HTTP 400%s%s): assign one to the VM or scale set, or set "
 				       "[arm] client_id",
 				       id->desc, desc ? " " : "", desc ? desc : "");
