@@ -574,7 +574,9 @@ void arm_fetch_cached(struct arm_cache *c, const struct arm_options *o,
 	key = inputs_key(o, inst);
 	pthread_mutex_lock(&c->lock);
 	if (!c->started) {
-		arm_sched_start(&c->sched, &c->params, now, c->delay_first, &c->rng);
+		/* VM + OS disk + data disks + (usually) one DES. */
+		arm_sched_start(&c->sched, &c->params, now, c->delay_first,
+				3 + (unsigned)inst->n_data_disks, &c->rng);
 		c->started = true;
 	}
 	if (c->have_last && streq_ptr(key, c->key) && !arm_sched_due(&c->sched, now)) {

@@ -91,7 +91,8 @@ char *arm_query_escape(const char *s);
 struct arm_sched_params {
 	double ttl;                   /* an answer is reused this long ... */
 	double ttl_jitter;            /* ... minus up to this fraction of it */
-	double start_jitter;          /* first lookup within [0, this) of start */
+	double start_jitter;          /* first lookup within [0, this) of start; */
+	double start_jitter_per_request; /* when < 0: this times the lookup's requests */
 	double fail_min;              /* after a failure, wait this ... */
 	double fail_max;              /* ... doubling up to this (with jitter) */
 	double inline_retry_max;      /* in-step waits longer than this abort */
@@ -108,8 +109,9 @@ struct arm_sched {
 /* splitmix64 over *state: uniform in [0, 1). */
 double arm_rng_uniform(uint64_t *state);
 
+/* requests: how many ARM requests one lookup of this node makes. */
 void arm_sched_start(struct arm_sched *s, const struct arm_sched_params *p, double now,
-		     bool delay_first, uint64_t *rng);
+		     bool delay_first, unsigned requests, uint64_t *rng);
 bool arm_sched_due(const struct arm_sched *s, double now);
 void arm_sched_success(struct arm_sched *s, const struct arm_sched_params *p, double now,
 		       uint64_t *rng);

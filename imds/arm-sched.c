@@ -11,12 +11,14 @@
 /* ARM throttles per principal, and every node of an AKS cluster shares the
  * kubelet identity (250-request bucket, 25/s refill): a node that asks ~4
  * times per lookup every ~5.4 h keeps 5,000 nodes near 1 request/s. The
- * start-up window spreads a whole-fleet restart (~20,000 requests) over
- * 15 minutes, under the refill rate. See bench/fleet. */
+ * start-up window grows with the node's own lookup cost (250 s per request)
+ * so a whole-fleet restart of 5,000 nodes arrives at ~20 requests/s, under
+ * the refill rate, however many disks the nodes have. See bench/fleet. */
 const struct arm_sched_params arm_sched_default = {
 	.ttl = 6 * 3600.0,
 	.ttl_jitter = 0.2,
-	.start_jitter = 900.0,
+	.start_jitter = -1,
+	.start_jitter_per_request = 250.0,
 	.fail_min = 60.0,
 	.fail_max = 3600.0,
 	.inline_retry_max = 5.0,
@@ -33,11 +35,14 @@ double arm_rng_uniform(uint64_t *state)
 }
 
 void arm_sched_start(struct arm_sched *s, const struct arm_sched_params *p, double now,
-		     bool delay_first, uint64_t *rng)
+		     bool delay_first, unsigned requests, uint64_t *rng)
 {
+	double window = p->start_jitter >= 0 ? p->start_jitter :
+					       p->start_jitter_per_request * MAX(requests, 1u);
+
 	*s = (struct arm_sched){ .next_at = now };
 	if (delay_first)
-		s->next_at = now + p->start_jitter * arm_rng_uniform(rng);
+		s->next_at = now + window * arm_rng_uniform(rng);
 }
 
 bool arm_sched_due(const struct arm_sched *s, double now)
