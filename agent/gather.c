@@ -82,6 +82,9 @@ static void gather_arm(const struct gather_options *o, struct facts *f)
 		.object_id = c->object_id,
 		.msi_res_id = c->msi_res_id,
 		.sr = o->sr,
+		.timeout = c->arm_timeout,
+		.cache_ttl = c->arm_cache,
+		.start_jitter = c->arm_start_jitter,
 	};
 	const struct imds_instance *inst =
 		f->imds.status == SOURCE_OK && f->imds.have_instance ? &f->imds.instance : NULL;

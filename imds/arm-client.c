@@ -442,8 +442,8 @@ struct arm_cache *arm_cache_new(bool delay_first)
 	}
 	pthread_mutex_init(&c->lock, NULL);
 	c->delay_first = delay_first;
-	/* No config key exists yet: these are the knobs for tests and for
-	 * anyone who must tune a fleet before one does. */
+	/* Defaults; [arm] cache/start_jitter/timeout in the configuration win
+	 * (applied on the first fetch), these variables stand in for tests. */
 	c->params = arm_sched_default;
 	c->params.ttl = env_seconds("ATREST_ARM_CACHE_SECONDS", c->params.ttl);
 	c->params.start_jitter = env_seconds("ATREST_ARM_START_JITTER", c->params.start_jitter);
@@ -574,6 +574,10 @@ void arm_fetch_cached(struct arm_cache *c, const struct arm_options *o,
 	key = inputs_key(o, inst);
 	pthread_mutex_lock(&c->lock);
 	if (!c->started) {
+		if (o->cache_ttl > 0)
+			c->params.ttl = o->cache_ttl;
+		if (o->start_jitter >= 0)
+			c->params.start_jitter = o->start_jitter;
 		/* VM + OS disk + data disks + (usually) one DES. */
 		arm_sched_start(&c->sched, &c->params, now, c->delay_first,
 				3 + (unsigned)inst->n_data_disks, &c->rng);

@@ -60,6 +60,10 @@ struct arm_options {
 	const char *msi_res_id;
 	const struct sysroot *sr;     /* for /etc/kubernetes/azure.json; may be NULL */
 	double timeout;               /* whole step; 0 = default (20 s) */
+	/* Daemon cache (arm_fetch_cached); 0 = default (6 h; a start jitter
+	 * scaled to the node's lookup cost). start_jitter < 0 = default. */
+	double cache_ttl;
+	double start_jitter;
 };
 
 /* Asks ARM about the disks IMDS listed (inst may be NULL when IMDS failed).
