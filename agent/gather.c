@@ -118,7 +118,10 @@ static void gather_block(const struct gather_options *o, struct facts *f)
 	f->block.status = SOURCE_OK;
 }
 
-/* Reads and parses a /proc table; parse is mountinfo_parse or swaps_parse. */
+/* Reads and parses a /proc table; parse is mountinfo_parse or swaps_parse.
+ * A line that does not parse is a mount or swap area we cannot judge: it
+ * could hide a plain /boot under an encrypted / or a plain swap beside an
+ * encrypted one, so the whole table is then an error, never evidence. */
 #define GATHER_PROC_TABLE(sr, path, parse, table, src)                                 \
 	do {                                                                           \
 		_cleanup_free_ char *text = NULL;                                      \
@@ -129,12 +132,13 @@ static void gather_block(const struct gather_options *o, struct facts *f)
 		if (r < 0) {                                                           \
 			(src)->status = SOURCE_ERROR;                                  \
 			(src)->error = strprintf("%s: %s", (path), strerror(-r));      \
+		} else if (skipped) {                                                  \
+			(src)->status = SOURCE_ERROR;                                  \
+			(src)->error = strprintf("%s: %zu lines do not parse", (path), \
+						 skipped);                             \
 		} else {                                                               \
 			(src)->status = SOURCE_OK;                                     \
-			if (skipped)                                                   \
-				log_debug("%s: %zu malformed lines skipped", (path),   \
-					  skipped);                                    \
-		}                                                              \
+		}                                                                      \
 	} while (0)
 
 static void gather_paths(const struct gather_options *o, struct facts *f)

@@ -2,9 +2,11 @@
 """Drives tests/http-serve over loopback and prints TAP: content types,
 negotiation, gzip, /report, /healthz, landing page, 404/405, keep-alive,
 IPv6, connection limit and idle timeout, stale loop, no snapshot yet."""
-import gzip, http.client, json, os, socket, subprocess, sys, time, zlib
+import gzip, http.client, json, os, shlex, socket, subprocess, sys, time, zlib
 
 SERVE = os.path.join(os.environ.get("top_builddir", "."), "tests", "http-serve")
+# make check-valgrind runs the helper under memcheck through this prefix.
+WRAP = shlex.split(os.environ.get("ATREST_TEST_WRAPPER", ""))
 TEXT_CT = "text/plain; version=0.0.4; charset=utf-8"
 OM_CT = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 PROM_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
@@ -26,7 +28,7 @@ def ok(cond, what, diag=None):
 
 class Server:
     def __init__(self, *args):
-        self.p = subprocess.Popen([SERVE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.p = subprocess.Popen([*WRAP, SERVE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.ports = []
 
     def start(self, count=1):
@@ -183,10 +185,10 @@ def main():
     s.stop()
 
     for bad in ("nonsense", "127.0.0.1", "127.0.0.1:99999", "[::1:80", "::1:80", "127.0.0.1:-1"):
-        p = subprocess.run([SERVE, "--listen", bad], capture_output=True, text=True, timeout=5)
+        p = subprocess.run([*WRAP, SERVE, "--listen", bad], capture_output=True, text=True, timeout=5)
         ok(p.returncode == 1 and "bad listen address" in p.stderr, "refuses --listen %s" % bad, p.stderr)
     busy = Server().start()
-    p = subprocess.run([SERVE, "--listen", "127.0.0.1:%d" % busy.ports[0]], capture_output=True, text=True, timeout=5)
+    p = subprocess.run([*WRAP, SERVE, "--listen", "127.0.0.1:%d" % busy.ports[0]], capture_output=True, text=True, timeout=5)
     ok(p.returncode == 1 and "Address already in use" in p.stderr, "a port in use is an error", p.stderr)
     busy.stop()
 

@@ -87,6 +87,7 @@ int main(int argc, char **argv)
 	r = http_server_start(&o, &s, &err);
 	if (r < 0) {
 		fprintf(stderr, "http-serve: %s\n", err);
+		strv_free(a.listen);
 		return 1;
 	}
 	if (!a.empty) {

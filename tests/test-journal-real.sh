@@ -27,10 +27,10 @@ unshare --mount --propagation private -- sh -c '
       > /run/systemd/journald.conf.d/test.conf
   '"$JOURNALD"' </dev/null >"$1/journald.out" 2>&1 & J=$!
   n=0; until [ -S /run/systemd/journal/socket ]; do sleep 0.02; n=$((n+1)); [ $n -lt 500 ] || exit 9; done
-  "$2"; rc=$?
+  $3 "$2"; rc=$?
   journalctl --sync
   kill -TERM $J; wait $J || true
-  exit $rc' sh "$WORK" "$EMIT"
+  exit $rc' sh "$WORK" "$EMIT" "${ATREST_TEST_WRAPPER:-}"
 rc=$?
 if [ $rc -ne 0 ]; then
 	echo "1..1"; echo "not ok 1 - journald run failed (rc=$rc)"; sed 's/^/# /' "$WORK/journald.out"; exit 1

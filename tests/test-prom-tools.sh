@@ -12,8 +12,10 @@ command -v promtool >/dev/null || { echo "1..0 # SKIP promtool (Debian package p
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 
 for v in 0 1; do
-	"$DUMP" text $v > "$T/text"
-	"$DUMP" openmetrics $v > "$T/om"
+	# ATREST_TEST_WRAPPER: make check-valgrind runs the helper under memcheck.
+	${ATREST_TEST_WRAPPER:-} "$DUMP" text $v > "$T/text" &&
+		${ATREST_TEST_WRAPPER:-} "$DUMP" openmetrics $v > "$T/om"
+	ok $? "prom-dump writes both formats, variant $v"
 	out=$(promtool check metrics < "$T/text" 2>&1); rc=$?
 	[ $rc = 0 ] && [ -z "$out" ]; ok $? "promtool check metrics: text 0.0.4, variant $v"
 	[ -n "$out" ] && echo "$out" | sed 's/^/# /'
