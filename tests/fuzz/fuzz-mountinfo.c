@@ -1,6 +1,6 @@
 /* Fuzz target: /proc/self/mountinfo (mountinfo_parse) and the path lookup
  * over the table. Bytes after a first NUL are the path looked up; without
- * one, a few fixed paths and every parsed mountpoint are. */
+ * one, a few fixed paths and the first parsed mountpoints are. */
 #include "config.h"
 
 #include "probes/probes.h"
@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lookup(&t, "/");
 		lookup(&t, "/var/lib/kubelet/pods");
 		lookup(&t, "relative");
-		for (size_t i = 0; i < t.n; i++)
+		/* A few are enough: every lookup walks the whole table. */
+		for (size_t i = 0; i < t.n && i < 8; i++)
 			if (t.v[i].mountpoint)
 				lookup(&t, t.v[i].mountpoint);
 	}
