@@ -28,7 +28,9 @@ const struct command commands[] = {
 	{ "help", "list the commands", "", F(FORMAT_TEXT), cmd_help },
 	{ "vmss-extension", "VMSS extension handler: install, enable, disable, uninstall or update",
 	  "  ACTION                 install | enable | disable | uninstall | update\n",
-	  F(FORMAT_TEXT), cmd_vmss_extension, 1, true },
+	  /* The handler writes the config itself: a broken file must not stop
+	   * it from reporting status. */
+	  F(FORMAT_TEXT), cmd_vmss_extension, 1, true, true },
 };
 const size_t n_commands = ARRAY_SIZE(commands);
 
@@ -78,7 +80,7 @@ static const char common_usage[] =
 	"  --listen ADDR:PORT     where the daemon serves HTTP, repeatable (default " ATREST_DEFAULT_LISTEN ")\n"
 	"  --interval SECONDS     daemon evaluation period (default 60)\n"
 	"  --require-path PATH    PATH must sit on dm-crypt, repeatable\n"
-	"  -v, -q                 more / less logging on stderr\n"
+	"  -v, -q                 more / less logging on stderr (-vvv: library debug output)\n"
 	"  -h, --help             this help\n";
 
 void cli_print_help(FILE *out, const struct command *cmd)
@@ -217,7 +219,7 @@ static int load_config(struct cli *c)
 	int r;
 
 	if (!path) {
-		if (access(ATREST_DEFAULT_CONFIG, F_OK) < 0)
+		if (c->cmd->own_config || access(ATREST_DEFAULT_CONFIG, F_OK) < 0)
 			return 0;
 		path = ATREST_DEFAULT_CONFIG;
 	}

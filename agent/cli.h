@@ -31,6 +31,7 @@ struct command {
 	int (*run)(struct cli *c);
 	unsigned max_args;            /* positional arguments accepted */
 	bool hidden;                  /* not listed by `atrest help` */
+	bool own_config;              /* does not load the default config file */
 };
 
 /* Parses argv (argv[0] = program, argv[1] = command). Returns 0 to run,

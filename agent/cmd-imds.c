@@ -1,4 +1,5 @@
-/* `atrest imds`: what IMDS says about this node, parsed. */
+/* `atrest imds`: what IMDS (and ARM, when enabled) say about this node,
+ * parsed. */
 #include "config.h"
 
 #include "agent/cli.h"
@@ -60,6 +61,86 @@ static json_object *instance_to_json(const struct imds_instance *in)
 	return o;
 }
 
+static json_object *arm_disk_to_json(const struct arm_disk *d, int lun)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "lun", lun >= 0 ? json_object_new_int(lun) : NULL);
+	json_object_object_add(o, "status", json_object_new_string(source_status_to_string(d->status)));
+	json_object_object_add(o, "error", jstr(d->error));
+	json_object_object_add(o, "managed_disk_id", jstr(d->id));
+	json_object_object_add(o, "encryption_type", jstr(d->encryption_type));
+	json_object_object_add(o, "disk_encryption_set_id", jstr(d->des_id));
+	json_object_object_add(o, "des_encryption_type", jstr(d->des_encryption_type));
+	json_object_object_add(o, "key_url", jstr(d->des_key_url));
+	json_object_object_add(o, "auto_key_rotation", jtri(d->des_rotation_enabled));
+	json_object_object_add(o, "last_key_rotation", jstr(d->des_last_rotation));
+	json_object_object_add(o, "key_rotation_error", jstr(d->des_rotation_error));
+	return o;
+}
+
+/* The ARM view; disks only when the lookup itself succeeded. */
+static json_object *arm_to_json(const struct facts *f)
+{
+	const struct arm_result *a = &f->arm;
+	json_object *o = json_object_new_object(), *data = json_object_new_array();
+
+	json_object_object_add(o, "status", json_object_new_string(source_status_to_string(a->status)));
+	json_object_object_add(o, "error", jstr(a->error));
+	json_object_object_add(o, "identity", jstr(a->identity));
+	json_object_object_add(o, "encryption_at_host", jtri(a->encryption_at_host));
+	if (a->status != SOURCE_OK) {
+		json_object_put(data);
+		return o;
+	}
+	json_object_object_add(o, "os_disk", arm_disk_to_json(&a->os_disk, -1));
+	for (size_t i = 0; i < a->n_data_disks; i++)
+		json_object_array_add(data, arm_disk_to_json(&a->data_disks[i],
+					f->imds.have_instance && i < f->imds.instance.n_data_disks ?
+					f->imds.instance.data_disks[i].lun : -1));
+	json_object_object_add(o, "data_disks", data);
+	return o;
+}
+
+static void print_arm_disk(const char *label, const struct arm_disk *d)
+{
+	if (d->status != SOURCE_OK) {
+		printf("  %-20s %s: %s\n", label, source_status_to_string(d->status), strna(d->error));
+		return;
+	}
+	printf("  %-20s %s\n", label, strna(d->encryption_type));
+	if (d->des_id) {
+		printf("  %-20s   DES %s\n", "", d->des_id);
+		printf("  %-20s   key %s, auto-rotation %s%s%s\n", "", strna(d->des_key_url),
+		       tristate_to_string(d->des_rotation_enabled),
+		       d->des_last_rotation ? ", last rotated " : "", d->des_last_rotation ? d->des_last_rotation : "");
+		if (d->des_rotation_error)
+			printf("  %-20s   rotation error: %s\n", "", d->des_rotation_error);
+	}
+}
+
+static void print_arm_text(const struct facts *f)
+{
+	const struct arm_result *a = &f->arm;
+
+	printf("ARM %s", source_status_to_string(a->status));
+	printf("%s%s\n", a->error ? ": " : "", a->error ? a->error : "");
+	if (a->identity)
+		printf("  %-20s %s\n", "identity", a->identity);
+	if (a->status != SOURCE_OK)
+		return;
+	printf("  %-20s %s\n", "encryption at host", tristate_to_string(a->encryption_at_host));
+	print_arm_disk("OS disk", &a->os_disk);
+	for (size_t i = 0; i < a->n_data_disks; i++) {
+		char label[32];
+
+		snprintf(label, sizeof(label), "data disk LUN %d",
+			 f->imds.have_instance && i < f->imds.instance.n_data_disks ?
+			 f->imds.instance.data_disks[i].lun : -1);
+		print_arm_disk(label, &a->data_disks[i]);
+	}
+}
+
 static void print_json(const struct facts *f)
 {
 	json_object *o = json_object_new_object(), *src = json_object_new_object();
@@ -70,13 +151,7 @@ static void print_json(const struct facts *f)
 	json_object_object_add(src, "elapsed_seconds", json_object_new_double(f->imds.elapsed));
 	json_object_object_add(o, "imds", src);
 	json_object_object_add(o, "instance", f->imds.have_instance ? instance_to_json(&f->imds.instance) : NULL);
-	{
-		json_object *arm = json_object_new_object();
-
-		json_object_object_add(arm, "status", json_object_new_string(source_status_to_string(f->arm.status)));
-		json_object_object_add(arm, "error", jstr(f->arm.error));
-		json_object_object_add(o, "arm", arm);
-	}
+	json_object_object_add(o, "arm", arm_to_json(f));
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
@@ -108,8 +183,7 @@ static void print_text(const struct facts *f)
 		if (in->has_resource_disk)
 			printf("  %-20s %" PRIu64 " MiB\n", "resource disk", in->resource_disk_mb);
 	}
-	printf("ARM %s", source_status_to_string(f->arm.status));
-	printf("%s%s\n", f->arm.error ? ": " : "", f->arm.error ? f->arm.error : "");
+	print_arm_text(f);
 }
 
 int cmd_imds(struct cli *c)

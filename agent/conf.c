@@ -16,6 +16,7 @@ int config_init_default(struct config *c)
 	*c = (struct config){
 		.imds_timeout = ATREST_DEFAULT_IMDS_TIMEOUT,
 		.arm_mode = ARM_MODE_AUTO,
+		.arm_start_jitter = -1,
 		.interval = ATREST_DEFAULT_INTERVAL,
 	};
 	c->imds_url = strdup(ATREST_DEFAULT_IMDS_URL);
@@ -113,6 +114,19 @@ struct parse_state {
 
 #define FAIL(...) ({ st->error = strprintf(__VA_ARGS__); 0; })
 
+/* A number of seconds in (0, max], or [0, max] when zero is allowed. */
+static int set_seconds(struct parse_state *st, const char *section, const char *key,
+		       const char *v, bool zero_ok, double max, double *dst)
+{
+	double d;
+
+	if (safe_atod_seconds(v, &d) < 0 || (d == 0 && !zero_ok) || d > max)
+		return FAIL("[%s] %s: '%s' is not a number of seconds in %s0, %.0f]", section, key, v,
+			    zero_ok ? "[" : "(", max);
+	*dst = d;
+	return 1;
+}
+
 static int handle_imds(struct parse_state *st, const char *key, const char *v)
 {
 	struct config *c = st->c;
@@ -122,14 +136,8 @@ static int handle_imds(struct parse_state *st, const char *key, const char *v)
 			return FAIL("[imds] url: '%s' is not an http(s) URL", v);
 		return set_string(&c->imds_url, v) == 0;
 	}
-	if (streq(key, "timeout")) {
-		double d;
-
-		if (safe_atod_seconds(v, &d) < 0 || d <= 0 || d > 300)
-			return FAIL("[imds] timeout: '%s' is not a number of seconds in (0, 300]", v);
-		c->imds_timeout = d;
-		return 1;
-	}
+	if (streq(key, "timeout"))
+		return set_seconds(st, "imds", key, v, false, 300, &c->imds_timeout);
 	return FAIL("unknown key '%s' in section [imds]", key);
 }
 
@@ -147,6 +155,12 @@ static int handle_arm(struct parse_state *st, const char *key, const char *v)
 			return FAIL("[arm] url: '%s' is not an http(s) URL", v);
 		return set_string(&c->arm_url, v) == 0;
 	}
+	if (streq(key, "timeout"))
+		return set_seconds(st, "arm", key, v, false, 300, &c->arm_timeout);
+	if (streq(key, "cache"))
+		return set_seconds(st, "arm", key, v, false, 7 * 86400, &c->arm_cache);
+	if (streq(key, "start_jitter"))
+		return set_seconds(st, "arm", key, v, true, 7 * 86400, &c->arm_start_jitter);
 	if (streq(key, "client_id"))
 		return set_string(&c->client_id, v) == 0;
 	if (streq(key, "object_id"))

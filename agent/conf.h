@@ -24,6 +24,9 @@ struct config {
 	char *client_id;
 	char *object_id;
 	char *msi_res_id;
+	double arm_timeout;           /* 0 = default */
+	double arm_cache;             /* 0 = default */
+	double arm_start_jitter;      /* < 0 = default */
 
 	struct policy policy;
 

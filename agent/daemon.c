@@ -57,6 +57,7 @@ struct daemon {
 	struct http_server *http;
 	struct journal_sink journal;
 	struct imds_cache *imds_cache;
+	struct arm_cache *arm_cache;
 	int sigfd, efd;
 	struct job *job;
 	struct evaluation *last;
@@ -141,7 +142,8 @@ static int job_start(struct daemon *d, enum job_type type)
 		.evaluate = d->o->evaluate ? d->o->evaluate : evaluate,
 		.bench = d->o->bench ? d->o->bench : bench_run,
 		.gopts = { .conf = d->conf, .sr = d->o->sr, .no_bench = d->o->no_bench,
-			   .bench = d->have_bench ? &d->bench : NULL, .imds_cache = d->imds_cache },
+			   .bench = d->have_bench ? &d->bench : NULL, .imds_cache = d->imds_cache,
+			   .arm_cache = d->arm_cache },
 		.bopts = { .cpu_budget = 1.0, .allow_kernel = true, .idle_priority = true },
 		.version = d->o->version ? d->o->version : PACKAGE_VERSION,
 	};
@@ -372,7 +374,9 @@ static int daemon_setup(struct daemon *d, const sigset_t *mask)
 		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
 	memcpy(d->rand_state, &seed, sizeof(d->rand_state));
 	d->imds_cache = imds_cache_new(DAEMON_IMDS_MAX_AGE);
-	if (!d->imds_cache)
+	/* The first ARM lookup waits a random delay: see imds/arm-sched.c. */
+	d->arm_cache = arm_cache_new(true);
+	if (!d->imds_cache || !d->arm_cache)
 		return log_error_errno(ENOMEM, "daemon: out of memory");
 	r = http_server_start(&ho, &d->http, &err);
 	if (r < 0)
@@ -397,6 +401,7 @@ static void daemon_teardown(struct daemon *d)
 	if (d->have_bench)
 		bench_result_done(&d->bench);
 	imds_cache_free(d->imds_cache);
+	arm_cache_free(d->arm_cache);
 	config_release(d->owned);
 	config_release(d->pending);
 	if (d->sigfd >= 0) {

@@ -17,6 +17,8 @@ struct gather_options {
 	const struct bench_result *bench;
 	/* Optional IMDS cache shared across evaluations (daemon). */
 	struct imds_cache *imds_cache;
+	/* Optional ARM cache (daemon): token and answers kept for hours. */
+	struct arm_cache *arm_cache;
 };
 
 /* Fills f from every source; never fails as a whole (each source records

@@ -73,12 +73,30 @@ static void gather_imds(const struct gather_options *o, struct facts *f)
 
 static void gather_arm(const struct gather_options *o, struct facts *f)
 {
-	f->arm.status = SOURCE_OFF;
-	f->arm.encryption_at_host = TRI_UNKNOWN;
-	if (o->conf->arm_mode == ARM_MODE_OFF)
-		f->arm.error = strdup("ARM lookups are off (--arm off)");
+	const struct config *c = o->conf;
+	struct arm_options ao = {
+		.mode = c->arm_mode,
+		.arm_url = c->arm_url,
+		.imds_url = c->imds_url,
+		.client_id = c->client_id,
+		.object_id = c->object_id,
+		.msi_res_id = c->msi_res_id,
+		.sr = o->sr,
+		.timeout = c->arm_timeout,
+		.cache_ttl = c->arm_cache,
+		.start_jitter = c->arm_start_jitter,
+	};
+	const struct imds_instance *inst =
+		f->imds.status == SOURCE_OK && f->imds.have_instance ? &f->imds.instance : NULL;
+	struct arm_result_meta meta;
+
+	if (o->arm_cache)
+		arm_fetch_cached(o->arm_cache, &ao, inst, &f->arm, &meta);
 	else
-		f->arm.error = strdup("ARM lookup not available in this version");
+		arm_fetch(&ao, inst, &f->arm, &meta);
+	log_debug("arm: %s in %.2f s (%u requests%s)%s%s", source_status_to_string(f->arm.status),
+		  meta.elapsed, meta.requests, meta.cached ? ", cached" : "",
+		  f->arm.error ? ": " : "", f->arm.error ? f->arm.error : "");
 }
 
 static void gather_block(const struct gather_options *o, struct facts *f)

@@ -2,7 +2,9 @@
  * subcommand; exit codes follow the Nagios convention (CONTRACT.md). */
 #include "config.h"
 
+#include <blkid/blkid.h>
 #include <curl/curl.h>
+#include <libcryptsetup.h>
 #include <locale.h>
 #include <signal.h>
 
@@ -20,6 +22,12 @@ int main(int argc, char **argv)
 	if (r != 0) {
 		cli_done(&c);
 		return r > 0 ? 0 : EXIT_USAGE;
+	}
+	/* -vvv: the libraries' own debug output too (libblkid writes it to
+	 * stderr itself; libcryptsetup's goes through our log at debug level). */
+	if (c.verbosity >= 3) {
+		crypt_set_debug_level(CRYPT_DEBUG_ALL);
+		blkid_init_debug(0xfffe); /* every subsystem but "help" */
 	}
 	cmd_daemon_set_argv(argc, argv);
 	curl_global_init(CURL_GLOBAL_DEFAULT);

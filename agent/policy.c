@@ -31,27 +31,14 @@ void policy_done(struct policy *p)
 	*p = (struct policy){ 0 };
 }
 
-static int strv_copy(char ***dst, char *const *src)
-{
-	_cleanup_strv_free_ char **v = calloc(1, sizeof(char *));
-
-	if (!v)
-		return -ENOMEM;
-	for (; src && *src; src++)
-		if (strv_extend(&v, *src) < 0)
-			return -ENOMEM;
-	*dst = TAKE_PTR(v);
-	return 0;
-}
-
 int policy_copy(struct policy *dst, const struct policy *src)
 {
 	struct policy p = *src;
 
-	p.allowed_ciphers = p.required_paths = p.expected_des = NULL;
-	if (strv_copy(&p.allowed_ciphers, src->allowed_ciphers) < 0 ||
-	    strv_copy(&p.required_paths, src->required_paths) < 0 ||
-	    strv_copy(&p.expected_des, src->expected_des) < 0) {
+	p.allowed_ciphers = strv_copy_or_null(src->allowed_ciphers);
+	p.required_paths = strv_copy_or_null(src->required_paths);
+	p.expected_des = strv_copy_or_null(src->expected_des);
+	if (!p.allowed_ciphers || !p.required_paths || !p.expected_des) {
 		policy_done(&p);
 		return -ENOMEM;
 	}

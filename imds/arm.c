@@ -1,4 +1,4 @@
-/* ARM mode names and result lifetime. */
+/* ARM mode names and result lifetime (the client is in arm-*.c). */
 #include "config.h"
 
 #include "imds/arm.h"
@@ -37,6 +37,7 @@ static void arm_disk_done(struct arm_disk *d)
 	free(d->des_last_rotation);
 	free(d->des_rotation_error);
 	free(d->error);
+	free(d->des_encryption_type);
 	*d = (struct arm_disk){ 0 };
 }
 

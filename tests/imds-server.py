@@ -10,10 +10,18 @@ listening, serves until killed. Routes by path prefix:
   /doc/<name>/metadata/versions                    the GetVersions list
   /doc/<name>/metadata/identity/oauth2/token?...   the GetIdentityToken body
   /fault/<kind>[.<tag>]/...                        a fault (see FAULTS)
-A <tag> gives stateful faults (flaky) a counter of their own.
+  /arm/<scenario>[.<tag>]/metadata/...             IMDS for an ARM scenario:
+                                                   instance doc and token
+  /armapi/<scenario>[.<tag>]/subscriptions/...     the ARM side (use it as
+                                                   --arm-url .../armapi/<s>)
+A <tag> gives stateful faults (flaky) a counter of their own. ARM requests
+need "Authorization: Bearer <token>" (--token, default below), else 401;
+see ARM_SCENARIOS. The /doc/ token endpoint answers 400 "Identity not found"
+(no identity) so tests never send anything towards a real ARM.
 Like IMDS, a request without "Metadata: true" or with X-Forwarded-For gets
 400, and /metadata/instance without api-version gets 400.
---log FILE appends one JSON line per request (method, path, query, headers).
+--log FILE appends one JSON line per request (method, path, query, headers,
+time).
 Python 3 standard library only.
 """
 
@@ -81,10 +89,11 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, addr, handler, docs, log):
+    def __init__(self, addr, handler, docs, log, token=None):
         super().__init__(addr, handler)
         self.docs = docs
         self.log = log
+        self.token = token or DEFAULT_TOKEN
 
     def find_doc(self, name):
         if not name or "/" in name or name.startswith("."):
@@ -134,7 +143,7 @@ class Handler(BaseHTTPRequestHandler):
         if not self.server.log:
             return
         entry = {"method": self.command, "path": url.path,
-                 "query": url.query,
+                 "query": url.query, "time": time.time(),
                  "headers": {k: v for k, v in self.headers.items()}}
         with LOG_LOCK, open(self.server.log, "a") as f:
             f.write(json.dumps(entry) + "\n")
@@ -144,6 +153,8 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         self.log_request_line(url)
         query = parse_qs(url.query)
+        if url.path.startswith("/armapi/"):
+            return arm_route(self, url, query)
         if self.headers.get("X-Forwarded-For") is not None:
             return self.error(400, ERR_XFF)
         if self.headers.get("Metadata") != "true":
@@ -160,6 +171,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.route_doc(name, rest, version)
         if family == "fault":
             return self.route_fault(name, rest, version)
+        if family == "arm":
+            return arm_imds(self, name, rest, query)
         return self.error(404, "Not found")
 
     def do_POST(self):
@@ -177,7 +190,7 @@ class Handler(BaseHTTPRequestHandler):
         if rest == "/metadata/versions":
             return self.send_json(200, {"apiVersions": self.versions()})
         if rest == "/metadata/identity/oauth2/token":
-            return self.send_json(200, self.server.find_doc(TOKEN_DOC))
+            return self.send_json(400, TOKEN_NO_IDENTITY)
         if rest not in ("/metadata/instance", "/metadata/instance/compute"):
             return self.error(404, "Not found")
         if version not in self.versions():
@@ -329,15 +342,294 @@ FAULTS = {
 }
 
 
+# --- the ARM side ------------------------------------------------------
+
+DEFAULT_TOKEN = "eyJ0eXAiOiJKV1QifQ.fake-arm-token.c2lnbmF0dXJl"
+TOKEN_NO_IDENTITY = {"error": "invalid_request",
+                     "error_description": "Identity not found"}
+ARM_DIR = os.path.join(HERE, "samples", "arm")
+SUB = "/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333"
+RG = SUB + "/resourceGroups/MC_rg_aks_westeurope/providers/Microsoft.Compute"
+VM_ID = RG + "/virtualMachineScaleSets/aks-nodepool1-12345678-vmss/virtualMachines/3"
+PLAIN_VM_ID = RG + "/virtualMachines/examplevm"
+DISK_IDS = {"os": RG + "/disks/aks-nodepool1-12345678-vmss_OsDisk_1_abc",
+            "data0": RG + "/disks/pvc-data0", "data1": RG + "/disks/pvc-data1"}
+DES1 = SUB + "/resourceGroups/rg-keys/providers/Microsoft.Compute/diskEncryptionSets/des1"
+DES2 = SUB + "/resourceGroups/rg-keys/providers/Microsoft.Compute/diskEncryptionSets/des2"
+KIND_API = {"vm": "2024-11-01", "disk": "2023-04-02", "des": "2023-04-02"}
+CMK = ("EncryptionAtRestWithCustomerKey", DES1)
+BOTH = ("EncryptionAtRestWithPlatformAndCustomerKeys", DES1)
+PMK = ("EncryptionAtRestWithPlatformKey", None)
+ALL_CMK = {"os": CMK, "data0": CMK, "data1": CMK}
+
+# A scenario: per disk (encryption type, DES id) or a fault; the VM, each
+# DES and the token endpoint "ok" or a fault. Faults: an HTTP status (int),
+# (429, retry_after), "malformed", "wrongtypes", "once429" (429 with
+# Retry-After 1 on the first request, then ok).
+ARM_SCENARIOS = {
+    "cmk": {},
+    "pmk": {"disks": {"os": PMK, "data0": PMK, "data1": PMK}},
+    "both": {"disks": {"os": BOTH, "data0": BOTH, "data1": BOTH}},
+    "mixed": {"disks": {"os": CMK, "data0": BOTH, "data1": PMK}},
+    "descase": {"disks": {"os": (CMK[0], DES1.replace("rg-keys", "RG-KEYS")),
+                          "data0": (CMK[0], DES1.lower()), "data1": CMK}},
+    "twodes": {"disks": {"os": CMK, "data0": (CMK[0], DES2), "data1": CMK}},
+    "rotationerror": {"des": {"des1": "rotationerror"}},
+    "ephemeral": {"imds": {"ephemeral": True}},
+    "plainvm": {"imds": {"plainvm": True}},
+    "armeahoff": {"vm_eah": False},
+    "kubelettag": {"imds": {"kubelet": "11111111-2222-3333-4444-555555555555"}},
+    "nodatadisks": {"imds": {"nodata": True}},
+    "noimdsdiskids": {"imds": {"noids": True}},
+    "vm401": {"vm": 401}, "vm403": {"vm": 403}, "vm404": {"vm": 404},
+    "vm429": {"vm": (429, 3600)}, "vm500": {"vm": 500},
+    "vmmalformed": {"vm": "malformed"}, "vmwrongtypes": {"vm": "wrongtypes"},
+    "disk403": {"disks": {"os": CMK, "data0": 403, "data1": CMK}},
+    "disk404": {"disks": {"os": 404, "data0": CMK, "data1": CMK}},
+    "disk429": {"disks": {"os": (429, 3600), "data0": CMK, "data1": CMK}},
+    "disk429once": {"disks": {"os": "once429", "data0": CMK, "data1": CMK}},
+    "disk500": {"disks": {"os": CMK, "data0": CMK, "data1": 500}},
+    "diskmalformed": {"disks": {"os": "malformed", "data0": CMK, "data1": CMK}},
+    "diskwrongtypes": {"disks": {"os": "wrongtypes", "data0": CMK, "data1": CMK}},
+    "disknoenc": {"disks": {"os": "noencryption", "data0": CMK, "data1": CMK}},
+    "diskunknowntype": {"disks": {"os": ("EncryptionAtRestWithSomethingNew", DES1),
+                                  "data0": CMK, "data1": CMK}},
+    "des403": {"des": {"des1": 403}}, "des404": {"des": {"des1": 404}},
+    "des500": {"des": {"des1": 500}}, "desmalformed": {"des": {"des1": "malformed"}},
+    "tok400": {"token": 400}, "tok404": {"token": 404}, "tok500": {"token": 500},
+    "tokmalformed": {"token": "malformed"}, "tokwrongtypes": {"token": "wrongtypes"},
+    "tokbadchars": {"token": "badchars"}, "tokshortlived": {"token": "shortlived"},
+}
+
+ARM_ERRORS = {
+    401: ("InvalidAuthenticationToken", "The access token is invalid."),
+    403: ("AuthorizationFailed", "The client does not have authorization to "
+          "perform action over scope or the scope is invalid."),
+    404: ("ResourceNotFound", "The Resource was not found."),
+    429: ("TooManyRequests", "The request is being throttled."),
+    500: ("InternalServerError", "Encountered internal server error."),
+}
+
+
+def arm_sample(name):
+    with open(os.path.join(ARM_DIR, name), "rb") as f:
+        return unwrap(json.loads(f.read()))
+
+
+def arm_scenario(name):
+    return ARM_SCENARIOS.get(name.split(".", 1)[0])
+
+
+def arm_imds(handler, name, rest, query):
+    """IMDS for an ARM scenario: the instance document points at ARM ids."""
+    scen = arm_scenario(name)
+    if scen is None:
+        return handler.error(404, "Not found")
+    if rest == "/metadata/identity/oauth2/token":
+        return arm_token(handler, name, scen, query)
+    if rest == "/metadata/versions":
+        return handler.send_json(200, {"apiVersions": handler.versions()})
+    if rest != "/metadata/instance":
+        return handler.error(404, "Not found")
+    return handler.send_json(200, arm_imds_doc(handler, scen.get("imds", {})))
+
+
+def arm_imds_doc(handler, opts):
+    doc = json.loads(handler.sample_body())
+    c = doc["compute"]
+    c["resourceId"] = PLAIN_VM_ID if opts.get("plainvm") else VM_ID
+    c["securityProfile"]["encryptionAtHost"] = "true"
+    tags = [t for t in c.get("tagsList", [])]
+    if opts.get("kubelet"):
+        tags.append({"name": "aks-managed-kubeletIdentityClientID",
+                     "value": opts["kubelet"]})
+    c["tagsList"] = tags
+    c["tags"] = ";".join("%s:%s" % (t["name"], t["value"]) for t in tags)
+    sp = c["storageProfile"]
+    sp["osDisk"]["diffDiskSettings"] = {"option": "Local" if opts.get("ephemeral") else ""}
+    sp["osDisk"]["encryptionSettings"] = {"enabled": "false"}
+    sp["osDisk"]["managedDisk"]["id"] = "" if opts.get("noids") else DISK_IDS["os"]
+    data = []
+    for lun in (0, 1):
+        d = json.loads(json.dumps(sp["dataDisks"][0]))
+        d["lun"] = str(lun)
+        d["name"] = "pvc-data%d" % lun
+        d["managedDisk"]["id"] = "" if opts.get("noids") else DISK_IDS["data%d" % lun]
+        data.append(d)
+    sp["dataDisks"] = [] if opts.get("nodata") else data
+    return doc
+
+
+def arm_token(handler, name, scen, query):
+    kind = scen.get("token", "ok")
+    if kind == 400:
+        return handler.send_json(400, TOKEN_NO_IDENTITY)
+    if isinstance(kind, int):
+        return handler.send_json(kind, {"error": "server_error",
+                                        "error_description": "failed"})
+    if kind == "malformed":
+        return handler.send_body(200, '{"access_token": "%s' % handler.server.token[:8])
+    if kind == "wrongtypes":
+        return handler.send_json(200, {"access_token": 12345, "expires_on": [],
+                                       "expires_in": {}, "token_type": 7})
+    token = handler.server.token
+    if kind == "badchars":
+        token = token + "\r\nX-Injected: yes"
+    now = int(time.time())
+    life = 60 if kind == "shortlived" else 86399
+    handler.send_json(200, {"access_token": token, "client_id": "x",
+                            "expires_in": str(life), "expires_on": str(now + life),
+                            "ext_expires_in": str(life), "not_before": str(now),
+                            "resource": query.get("resource", [""])[0],
+                            "token_type": "Bearer"})
+
+
+def arm_error(handler, status, retry_after=None):
+    code, msg = ARM_ERRORS.get(status, ("Error", "Something failed."))
+    body = json.dumps({"error": {"code": code, "message": msg}})
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json; charset=utf-8")
+    handler.send_header("Content-Length", str(len(body)))
+    if retry_after is not None:
+        handler.send_header("Retry-After", str(retry_after))
+    handler.send_header("Connection", "close")
+    handler.end_headers()
+    handler.close_connection = True
+    handler.wfile.write(body.encode())
+
+
+def arm_fault(handler, name, key, fault):
+    """Serves a fault; returns False when the fault says to answer normally."""
+    if fault == "once429":
+        with STATE_LOCK:
+            n = COUNTERS.get((name, key), 0)
+            COUNTERS[(name, key)] = n + 1
+        if n > 0:
+            return False
+        arm_error(handler, 429, 1)
+        return True
+    if isinstance(fault, tuple) and isinstance(fault[0], int):
+        arm_error(handler, fault[0], fault[1])
+    elif isinstance(fault, int):
+        arm_error(handler, fault)
+    elif fault == "malformed":
+        handler.send_body(200, '{"properties": {"encryption": {"type": "Encrypt')
+    elif fault == "wrongtypes":
+        handler.send_json(200, {"properties": {"storageProfile": [], "encryption": {
+            "type": 5, "diskEncryptionSetId": {}}, "securityProfile": "x",
+            "activeKey": 3, "encryptionType": ["x"]}})
+    else:
+        return False
+    return True
+
+
+def arm_resources(scen):
+    """Lower-cased resource id -> (kind, key)."""
+    res = {VM_ID.lower(): ("vm", "vm"), PLAIN_VM_ID.lower(): ("vm", "vm"),
+           DES1.lower(): ("des", "des1"), DES2.lower(): ("des", "des2")}
+    for k, v in DISK_IDS.items():
+        res[v.lower()] = ("disk", k)
+    return res
+
+
+def arm_disk_spec(scen, key):
+    return scen.get("disks", ALL_CMK).get(key)
+
+
+def arm_vm_doc(scen):
+    doc = arm_sample("azure-rest-api-specs_ComputeRP_2024-11-01_"
+                     "VirtualMachineScaleSetVM_Get_WithVMSizeProperties.json")
+    doc["id"] = VM_ID
+    sp = doc["properties"]["storageProfile"]
+
+    def managed(key):
+        m = {"storageAccountType": "Premium_LRS", "id": DISK_IDS[key]}
+        spec = arm_disk_spec(scen, key)
+        if isinstance(spec, tuple) and isinstance(spec[0], str) and spec[1]:
+            m["diskEncryptionSet"] = {"id": spec[1]}
+        return m
+    sp["osDisk"]["managedDisk"] = managed("os")
+    disk = sp["dataDisks"][0]
+    sp["dataDisks"] = []
+    for lun in (0, 1):
+        d = json.loads(json.dumps(disk))
+        d["lun"] = lun
+        d["managedDisk"] = managed("data%d" % lun)
+        sp["dataDisks"].append(d)
+    doc["properties"]["securityProfile"] = {"encryptionAtHost": scen.get("vm_eah", True)}
+    return doc
+
+
+def arm_disk_doc(scen, key, spec):
+    doc = arm_sample("azure-rest-api-specs_DiskRP_2025-01-02_Disk_Get.json")
+    doc["id"] = DISK_IDS[key]
+    doc["name"] = DISK_IDS[key].rsplit("/", 1)[1]
+    doc["properties"].pop("encryptionSettingsCollection", None)
+    if spec == "noencryption":
+        doc["properties"].pop("encryption", None)
+        return doc
+    enc = {"type": spec[0]}
+    if spec[1]:
+        enc["diskEncryptionSetId"] = spec[1]
+    doc["properties"]["encryption"] = enc
+    return doc
+
+
+def arm_des_doc(scen, key):
+    if scen.get("des", {}).get(key) == "rotationerror":
+        doc = arm_sample("azure-rest-api-specs_DiskRP_2025-01-02_"
+                         "DiskEncryptionSet_Get_WithAutoKeyRotationError.json")
+    else:
+        with open(os.path.join(ARM_DIR, "azure-rest-api-specs_DiskRP_2025-01-02_"
+                               "DiskEncryptionSet_Update_WithRotationToLatest"
+                               "KeyVersionEnabled.json"), "rb") as f:
+            doc = json.loads(f.read())["responses"]["200"]["body"]
+    doc["id"] = DES1 if key == "des1" else DES2
+    doc["name"] = key
+    return doc
+
+
+def arm_route(handler, url, query):
+    parts = url.path.split("/", 3)
+    if len(parts) < 4:
+        return arm_error(handler, 404)
+    name, rid = parts[2], "/" + parts[3]
+    scen = arm_scenario(name)
+    if scen is None:
+        return arm_error(handler, 404)
+    if handler.headers.get("Authorization") != "Bearer " + handler.server.token:
+        return arm_error(handler, 401)
+    found = arm_resources(scen).get(rid.lower())
+    if found is None:
+        return arm_error(handler, 404)
+    kind, key = found
+    if query.get("api-version", [None])[0] != KIND_API[kind]:
+        body = json.dumps({"error": {"code": "InvalidApiVersionParameter",
+                                     "message": "The api-version is invalid."}})
+        return handler.send_body(400, body)
+    if kind == "vm":
+        if not arm_fault(handler, name, key, scen.get("vm")):
+            handler.send_json(200, arm_vm_doc(scen))
+    elif kind == "disk":
+        spec = arm_disk_spec(scen, key)
+        if not arm_fault(handler, name, key, spec):
+            handler.send_json(200, arm_disk_doc(scen, key, spec if isinstance(
+                spec, (tuple, str)) and spec != "once429" else CMK))
+    elif not arm_fault(handler, name, key, scen.get("des", {}).get(key)):
+        handler.send_json(200, arm_des_doc(scen, key))
+
+
 def main():
     ap = argparse.ArgumentParser(description="fake Azure IMDS for tests")
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--log")
     ap.add_argument("--docs", action="append", default=[])
+    ap.add_argument("--token", default=DEFAULT_TOKEN,
+                    help="the bearer token the token endpoint hands out")
     args = ap.parse_args()
 
     server = Server(("127.0.0.1", 0), Handler, args.docs + DEFAULT_DOCS,
-                    args.log)
+                    args.log, args.token)
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write("%d\n" % server.server_address[1])

@@ -27,7 +27,7 @@ static void test_full(void)
 	char *err;
 	int r = load("# atrest policy\n"
 		     "[imds]\nurl = http://127.0.0.1:8080\ntimeout = 2.5   # seconds\n"
-		     "[arm]\nmode = off\nurl = https://arm.example\nclient_id = 1234\n"
+		     "[arm]\nmode = off\nurl = https://arm.example\nclient_id = 1234\ntimeout = 15\ncache = 3600\nstart_jitter = 0\n"
 		     "[policy]\nallowed_ciphers = aes-xts-plain64 aes-cbc-essiv:sha256\nmin_key_bits = 256\n"
 		     "required_paths = /var/lib/kubelet /data\n"
 		     "expected_des = /subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/diskEncryptionSets/des1\n"
@@ -43,6 +43,7 @@ static void test_full(void)
 	ok(c.imds_timeout > 2.49 && c.imds_timeout < 2.51, "imds.timeout with a # comment after it");
 	is_int(c.arm_mode, ARM_MODE_OFF, "arm.mode");
 	is_str(c.client_id, "1234", "arm.client_id");
+	ok(c.arm_timeout == 15 && c.arm_cache == 3600 && c.arm_start_jitter == 0, "arm.timeout, cache, start_jitter");
 	is_int(strv_length(c.policy.allowed_ciphers), 2, "two allowed ciphers");
 	is_int(c.policy.min_key_bits, 256, "min_key_bits");
 	is_str(c.policy.required_paths[1], "/data", "required_paths");
@@ -88,6 +89,7 @@ static const struct {
 	{ "[daemon]\nlisten = localhost\n", "2: [daemon] listen: invalid listen address 'localhost' (want HOST:PORT or [IPV6]:PORT)" },
 	{ "[daemon]\ninterval = 1\n", "2: [daemon] interval: '1' is not a number of seconds in [5, 86400]" },
 	{ "[imds]\nthis line has no equals sign\n", "2: syntax error (want [section] or key = value)" },
+	{ "[arm]\ncache = 0\n", "2: [arm] cache: '0' is not a number of seconds in (0, 604800]" },
 	{ "[arm]\nclient_id = a\nobject_id = b\n", " [arm] set at most one of client_id, object_id, msi_res_id" },
 };
 

@@ -49,7 +49,7 @@ for f in ./usr/bin/atrest ./lib/systemd/system/atrest.service \
 	check "package ships $f" grep -qx "$f" "$tmp/files"
 done
 # dh_compress leaves documents under 4 KiB uncompressed.
-check "package ships README-deploy.md" grep -Eqx '\./usr/share/doc/atrest/README-deploy\.md(\.gz)?' "$tmp/files"
+check "package ships README" grep -Eqx '\./usr/share/doc/atrest/README(\.gz)?' "$tmp/files"
 dpkg-deb -e "$deb" "$tmp/ctl"
 check "atrest.conf is a conffile" grep -qx /etc/atrest/atrest.conf "$tmp/ctl/conffiles"
 check "postinst refreshes the journal catalog" grep -q 'journalctl --update-catalog' "$tmp/ctl/postinst"

@@ -452,6 +452,29 @@ def check_bench(t, g):
     if m:
         Tap.diag('kernel aes-xts-plain64 512b: encrypt %s MiB/s, decrypt %s MiB/s'
                  % m.groups())
+    # atrest's kernel path side by side (a figure, not a timed assertion).
+    try:
+        rep = json.loads(g.body('atrest-bench'))
+    except ValueError:
+        rep = None
+    t.ok(rep is not None and rep.get('status') == 'ok',
+         'atrest bench ran in the guest', g.body('atrest-bench')[:400])
+    if not rep:
+        return
+    kern = rep.get('kernel') or {}
+    t.ok(kern.get('available') is True and rep.get('engine') == 'kernel',
+         'atrest used the kernel path (AF_ALG) in the guest', str(kern))
+    t.ok(bool(kern.get('driver')), 'atrest named the xts(aes) driver: %s (priority %s)'
+         % (kern.get('driver'), kern.get('priority')))
+    if m and rep.get('engine') == 'kernel':
+        enc = rep['encrypt_bytes_per_second'] / 1048576.0
+        dec = rep['decrypt_bytes_per_second'] / 1048576.0
+        ce, cd = float(m.group(1)), float(m.group(2))
+        Tap.diag('%-10s %12s %12s' % ('', 'encrypt', 'decrypt'))
+        Tap.diag('%-10s %8.1f MiB/s %6.1f MiB/s' % ('atrest', enc, dec))
+        Tap.diag('%-10s %8.1f MiB/s %6.1f MiB/s' % ('cryptsetup', ce, cd))
+        Tap.diag('%-10s %12.3f %12.3f' % ('ratio', enc / ce, dec / cd))
+        Tap.diag('atrest CPU-seconds for the whole run: %s' % rep.get('cpu_seconds'))
 
 
 def main(argv):

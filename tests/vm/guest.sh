@@ -194,7 +194,7 @@ CONF
 
 run_bench() {
 	section kernel-bench cryptsetup benchmark -c aes-xts-plain64 -s 512
-	section atrest-bench timeout 60 atrest bench --format json
+	section atrest-bench timeout 60 atrest bench --format json --seconds 4
 }
 
 main() {
