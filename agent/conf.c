@@ -318,11 +318,33 @@ static char *counting_reader(char *str, int num, void *stream)
 	return s;
 }
 
+/* The parse proper, over any stream; name prefixes the errors. */
+static int config_load_stream(struct config *c, FILE *f, const char *name, char **ret_error)
+{
+	struct parse_state st = { .c = c, .f = f };
+	int line;
+
+	line = ini_parse_stream(counting_reader, &st, conf_ini_handler, &st);
+	if (line == 0 && !st.error) {
+		if (!!c->client_id + !!c->object_id + !!c->msi_res_id > 1) {
+			*ret_error = strprintf("%s: [arm] set at most one of client_id, object_id, msi_res_id", name);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (line < 0)
+		*ret_error = strprintf("%s: cannot read: %s", name, line == -2 ? "out of memory" : "I/O error");
+	else if (st.error && (line == 0 || st.error_line <= line))
+		*ret_error = strprintf("%s:%d: %s", name, st.error_line, st.error);
+	else
+		*ret_error = strprintf("%s:%d: syntax error (want [section] or key = value)", name, line);
+	free(st.error);
+	return -EINVAL;
+}
+
 int config_load_file(struct config *c, const char *path, char **ret_error)
 {
-	struct parse_state st = { .c = c };
 	_cleanup_fclose_ FILE *f = NULL;
-	int line;
 
 	f = fopen(path, "re");
 	if (!f) {
@@ -331,21 +353,20 @@ int config_load_file(struct config *c, const char *path, char **ret_error)
 		*ret_error = strprintf("%s: cannot read: %s", path, strerror(-r));
 		return r;
 	}
-	st.f = f;
-	line = ini_parse_stream(counting_reader, &st, conf_ini_handler, &st);
-	if (line == 0 && !st.error) {
-		if (!!c->client_id + !!c->object_id + !!c->msi_res_id > 1) {
-			*ret_error = strprintf("%s: [arm] set at most one of client_id, object_id, msi_res_id", path);
-			return -EINVAL;
-		}
-		return 0;
+	return config_load_stream(c, f, path, ret_error);
+}
+
+int config_load_string(struct config *c, const char *text, size_t len, const char *name,
+		       char **ret_error)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+
+	f = fmemopen((void *)text, len, "r");
+	if (!f) {
+		int r = -errno;
+
+		*ret_error = strprintf("%s: cannot read: %s", name, strerror(-r));
+		return r;
 	}
-	if (line < 0)
-		*ret_error = strprintf("%s: cannot read: %s", path, line == -2 ? "out of memory" : "I/O error");
-	else if (st.error && (line == 0 || st.error_line <= line))
-		*ret_error = strprintf("%s:%d: %s", path, st.error_line, st.error);
-	else
-		*ret_error = strprintf("%s:%d: syntax error (want [section] or key = value)", path, line);
-	free(st.error);
-	return -EINVAL;
+	return config_load_stream(c, f, name, ret_error);
 }

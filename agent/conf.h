@@ -40,5 +40,9 @@ void config_done(struct config *c);
 /* Applies a file over c. On a problem returns -EINVAL (or -errno when the
  * file cannot be read) and sets *ret_error to "FILE:LINE: problem". */
 int config_load_file(struct config *c, const char *path, char **ret_error);
+/* As config_load_file over len bytes of text (not NUL-terminated; no I/O);
+ * name stands for the file in errors. For tests and fuzzing. */
+int config_load_string(struct config *c, const char *text, size_t len, const char *name,
+		       char **ret_error);
 /* Parses a listen address "HOST:PORT" / "[V6]:PORT"; used by config and CLI. */
 int config_check_listen(const char *addr, char **ret_error);

@@ -134,6 +134,12 @@ static int role_nvme(const struct disk_identity *id, struct disk_role *ret)
 	if (id->nvme_nsid == 1)
 		return role_set(ret, true, ROLE_OS, -1,
 				strprintf("NVMe \"%s\" namespace 1 => os", m));
+	/* Cap as scsi_lun does: a namespace id near 2^32 must not wrap to a
+	 * negative LUN, which would read as "no LUN" (-1) or worse. */
+	if (id->nvme_nsid - 2 > 0xffff)
+		return role_set(ret, true, ROLE_OTHER, -1,
+				strprintf("NVMe \"%s\": namespace %u is out of range for a data LUN",
+					  m, id->nvme_nsid));
 	return role_set(ret, true, ROLE_DATA, (int)(id->nvme_nsid - 2),
 			strprintf("NVMe \"%s\" namespace %u => data LUN %u", m, id->nvme_nsid,
 				  id->nvme_nsid - 2));

@@ -60,7 +60,8 @@ struct crypto_entry {
 
 static bool crypto_entry_usable(const struct crypto_entry *e, const char *want, int *ret_prio)
 {
-	if (!e->name || !e->driver || !e->priority || !streq(e->name, want))
+	/* An entry without a driver name cannot be told apart from others. */
+	if (!e->name || isempty(e->driver) || !e->priority || !streq(e->name, want))
 		return false;
 	/* Internal entries are the SIMD helpers' inner halves: dm-crypt
 	 * never gets them. A failed self-test is never selected. */

@@ -213,7 +213,7 @@ static char *str_lower(char *s)
 	return s;
 }
 
-static bool is_hctl(const char *s)
+bool scsi_is_hctl(const char *s)
 {
 	unsigned a, b, c, d;
 	char tail;
@@ -258,19 +258,24 @@ static void scsi_load(const struct sysroot *sr, struct scan_dev *sd, const char 
 		d->kind = BLK_OTHER;
 }
 
+unsigned nvme_nsid_from_name(const char *name)
+{
+	const char *n = strrchr(name, 'n');
+	unsigned u;
+
+	if (n && n != name && safe_atou(n + 1, &u) >= 0 && isdigit((unsigned char)n[1]))
+		return u;
+	return 0;
+}
+
 /* The namespace id: the nsid attribute, else Y of nvmeXnY. */
 static unsigned nvme_nsid(const struct scan_dev *sd)
 {
-	const struct blockdev *d = &sd->d;
-	const char *n = strrchr(d->name, 'n');
 	uint64_t v;
-	unsigned u;
 
 	if (dir_u64(&sd->dir, "nsid", &v) >= 0 && v > 0 && v <= UINT32_MAX)
 		return (unsigned)v;
-	if (n && n != d->name && safe_atou(n + 1, &u) >= 0 && isdigit((unsigned char)n[1]))
-		return u;
-	return 0;
+	return nvme_nsid_from_name(sd->d.name);
 }
 
 /* With native multipath, device -> nvme-subsysN holding nvmeX links. */
@@ -342,7 +347,7 @@ static void identity_load(const struct sysroot *sr, struct scan_dev *sd)
 	if (chase_at(sr, sd->d.syspath, "device", &devdir) < 0)
 		return; /* no parent device (ram, nbd, ...), or dangling */
 	base = path_basename(devdir);
-	if (is_hctl(base))
+	if (scsi_is_hctl(base))
 		scsi_load(sr, sd, devdir);
 	else if (startswith(base, "nvme"))
 		nvme_load(sr, sd, devdir);

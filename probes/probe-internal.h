@@ -12,6 +12,11 @@ char *crypt_type_from_uuid(const char *dm_uuid);
 /* Whether a dm uuid is a dm-crypt mapping (not verity or integrity). */
 bool dm_uuid_is_crypt(const char *dm_uuid);
 
+/* Whether a sysfs device name is a SCSI address "H:C:T:L". */
+bool scsi_is_hctl(const char *s);
+/* Y of a block device name nvmeXnY, 0 when the name carries none. */
+unsigned nvme_nsid_from_name(const char *name);
+
 /* libblkid content signature of d's device node, into d->sig_*. */
 void signature_probe(const struct sysroot *sr, struct blockdev *d);
 
