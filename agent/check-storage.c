@@ -79,39 +79,48 @@ static void temp_subject(const struct blockdev *d, char *buf, size_t n)
 		snprintf(buf, n, "resource");
 }
 
-/* Lists the partitions of disk (or the disk itself) not covered by dm-crypt. */
-static void temp_uncovered(const struct block_graph *g, int disk, char ***plain, char ***how)
+struct coverage {
+	char **plain;                 /* partitions positively not under dm-crypt */
+	char **unclear;               /* partitions whose stack cannot be judged */
+	char **via;                   /* mappings or containers that cover */
+};
+
+static void cover_one(const struct block_graph *g, int dev, struct coverage *c)
+{
+	const char *via = NULL;
+
+	switch (covered_from_above(g, dev, &via)) {
+	case TRI_TRUE:
+		(void)strv_extend(&c->via, via);
+		break;
+	case TRI_FALSE:
+		(void)strv_extend(&c->plain, blockdev_display(&g->devs[dev]));
+		break;
+	default:
+		(void)strv_extend(&c->unclear, blockdev_display(&g->devs[dev]));
+	}
+}
+
+/* Judges the partitions of disk (or the disk itself when unpartitioned). */
+static void temp_coverage(const struct block_graph *g, int disk, struct coverage *c)
 {
 	bool has_parts = false;
 
-	for (size_t i = 0; i < g->n_devs; i++) {
-		const char *via = NULL;
-
-		if (g->devs[i].kind != BLK_PART || g->devs[i].parent != disk)
-			continue;
-		has_parts = true;
-		if (covered_from_above(g, (int)i, &via))
-			(void)strv_extend(how, via);
-		else
-			(void)strv_extend(plain, blockdev_display(&g->devs[i]));
-	}
-	if (!has_parts) {
-		const char *via = NULL;
-
-		if (covered_from_above(g, disk, &via))
-			(void)strv_extend(how, via);
-		else
-			(void)strv_extend(plain, blockdev_display(&g->devs[disk]));
-	}
+	for (size_t i = 0; i < g->n_devs; i++)
+		if (g->devs[i].kind == BLK_PART && g->devs[i].parent == disk) {
+			has_parts = true;
+			cover_one(g, (int)i, c);
+		}
+	if (!has_parts)
+		cover_one(g, disk, c);
 }
 
 static void temp_one(const struct facts *f, int disk, struct check_results *out)
 {
 	const struct blockdev *d = &f->graph.devs[disk];
 	enum tristate eah = imds_unusable_reason(f) ? TRI_UNKNOWN : f->imds.instance.encryption_at_host;
-	_cleanup_strv_free_ char **plain = calloc(1, sizeof(char *));
-	_cleanup_strv_free_ char **how = calloc(1, sizeof(char *));
-	_cleanup_free_ char *list = NULL;
+	struct coverage c = { 0 };
+	_cleanup_free_ char *list = NULL, *unclear = NULL;
 	json_object *e = evidence_block(f);
 	char subject[32];
 
@@ -124,20 +133,29 @@ static void temp_one(const struct facts *f, int disk, struct check_results *out)
 				  "%s is encrypted by encryption at host.", blockdev_display(d));
 		return;
 	}
-	temp_uncovered(&f->graph, disk, &plain, &how);
-	evidence_add_strv(e, "unencrypted", plain);
-	evidence_add_strv(e, "dm_crypt", how);
-	list = strv_join(plain, ", ");
-	if (plain && !plain[0])
+	temp_coverage(&f->graph, disk, &c);
+	evidence_add_strv(e, "unencrypted", c.plain);
+	evidence_add_strv(e, "undetermined", c.unclear);
+	evidence_add_strv(e, "dm_crypt", c.via);
+	list = strv_join(c.plain, ", ");
+	unclear = strv_join(c.unclear, ", ");
+	if (!c.plain && !c.unclear)
 		check_results_add(out, CHECK_DISK_TEMP, subject, CHECK_PASS, e,
 				  "Every partition of %s lies under dm-crypt.", blockdev_display(d));
-	else if (eah == TRI_FALSE)
+	else if (c.plain && eah == TRI_FALSE)
 		check_results_add(out, CHECK_DISK_TEMP, subject, CHECK_FAIL, e,
 				  "Encryption at host is off and %s is not under dm-crypt.", strna(list));
-	else
+	else if (c.plain)
 		check_results_add(out, CHECK_DISK_TEMP, subject, CHECK_UNKNOWN, e,
 				  "%s is not under dm-crypt, and encryption at host could not be established: %s.",
 				  strna(list), strna(imds_unusable_reason(f)));
+	else
+		check_results_add(out, CHECK_DISK_TEMP, subject, CHECK_UNKNOWN, e,
+				  "Whether %s lies under dm-crypt could not be established (a device-mapper device above it has no readable dm/uuid).",
+				  strna(unclear));
+	strv_free(c.plain);
+	strv_free(c.unclear);
+	strv_free(c.via);
 }
 
 /* No temp disk was identified: is that a fact, or a gap in the evidence? */

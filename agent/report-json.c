@@ -155,7 +155,7 @@ static json_object *disk_encryption_json(const struct facts *f, int disk)
 		if (f->graph.devs[i].kind != BLK_PART || f->graph.devs[i].parent != disk)
 			continue;
 		json_object *p = json_object_new_object();
-		bool cov = covered_from_above(&f->graph, (int)i, &via);
+		bool cov = covered_from_above(&f->graph, (int)i, &via) == TRI_TRUE;
 
 		any_part = true;
 		all = all && cov;
@@ -165,7 +165,7 @@ static json_object *disk_encryption_json(const struct facts *f, int disk)
 		json_object_array_add(parts, p);
 	}
 	if (!any_part)
-		all = covered_from_above(&f->graph, disk, &via);
+		all = covered_from_above(&f->graph, disk, &via) == TRI_TRUE;
 	add(o, "dm_crypt", json_object_new_boolean(all));
 	add(o, "partitions", parts);
 	if (d->role == ROLE_RESOURCE || d->role == ROLE_LOCAL || d->role == ROLE_OS || d->role == ROLE_DATA)

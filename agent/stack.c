@@ -190,6 +190,12 @@ static void walk(const struct block_graph *g, int i, unsigned depth, struct cryp
 			  MAX_STACK_DEPTH, blockdev_display(d));
 		return;
 	}
+	if (d->kind == BLK_DM && !d->dm_uuid) {
+		/* Without dm/uuid nobody can tell dm-crypt from LVM: unknown. */
+		walk_fail(w, TRI_UNKNOWN, -1, "device-mapper device %s has no readable dm/uuid",
+			  blockdev_display(d));
+		return;
+	}
 	if (d->dm_crypt) {
 		if (w->crypt_dev < 0)
 			w->crypt_dev = i;
@@ -252,33 +258,42 @@ void crypt_walk_down(const struct block_graph *g, int dev, struct crypt_walk *re
 			  blockdev_display(&g->devs[dev]));
 }
 
-static bool covered_depth(const struct block_graph *g, int i, unsigned depth, const char **how)
+static enum tristate covered_depth(const struct block_graph *g, int i, unsigned depth,
+				   const char **how)
 {
 	const struct blockdev *d = &g->devs[i];
+	enum tristate all = TRI_TRUE;
 
 	if (depth > MAX_STACK_DEPTH)
-		return false;
+		return TRI_UNKNOWN;
 	if (d->dm_crypt) {
 		*how = d->dm_name ? d->dm_name : d->name;
-		return true;
+		return TRI_TRUE;
 	}
+	if (d->kind == BLK_DM && !d->dm_uuid)
+		return TRI_UNKNOWN; /* dm-crypt or not: cannot tell */
 	if (d->n_holders == 0) {
 		if (d->sig_type && (streq(d->sig_type, "crypto_LUKS") || streq(d->sig_type, "BitLocker"))) {
 			*how = d->sig_type;
-			return true;
+			return TRI_TRUE;
 		}
-		return false;
+		return TRI_FALSE;
 	}
-	for (size_t k = 0; k < d->n_holders; k++)
-		if (!covered_depth(g, d->holders[k], depth + 1, how))
-			return false;
-	return true;
+	for (size_t k = 0; k < d->n_holders; k++) {
+		enum tristate t = covered_depth(g, d->holders[k], depth + 1, how);
+
+		if (t == TRI_FALSE)
+			return TRI_FALSE;
+		if (t == TRI_UNKNOWN)
+			all = TRI_UNKNOWN;
+	}
+	return all;
 }
 
-bool covered_from_above(const struct block_graph *g, int dev, const char **ret_how)
+enum tristate covered_from_above(const struct block_graph *g, int dev, const char **ret_how)
 {
 	const char *how = NULL;
-	bool r = covered_depth(g, dev, 0, &how);
+	enum tristate r = covered_depth(g, dev, 0, &how);
 
 	if (ret_how)
 		*ret_how = how;

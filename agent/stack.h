@@ -38,9 +38,11 @@ void crypt_walk_done(struct crypt_walk *w);
 void crypt_walk_down(const struct block_graph *g, int dev, struct crypt_walk *ret);
 
 /* Whether data written to dev ends up encrypted: dev is dm-crypt, or every
- * holder above it is covered, or it holds a closed LUKS/BitLocker container.
- * *ret_how names the mapping or container (static or graph-owned). */
-bool covered_from_above(const struct block_graph *g, int dev, const char **ret_how);
+ * holder above it is covered, or it holds a closed LUKS/BitLocker container
+ * (TRUE); some way up ends unencrypted (FALSE); a device-mapper device on
+ * the way has no readable dm/uuid (UNKNOWN). *ret_how names the mapping or
+ * container (static or graph-owned). */
+enum tristate covered_from_above(const struct block_graph *g, int dev, const char **ret_how);
 
 /* Display name of a device: "/dev/mapper/NAME" for dm, else its devnode. */
 const char *blockdev_display(const struct blockdev *d);

@@ -285,6 +285,9 @@ static void test_temp(void)
 	F.graph.devs[r].sig_type = strdup("crypto_LUKS");
 	expect(CHECK_DISK_TEMP, "local:1", CHECK_PASS, "closed LUKS container on local NVMe");
 	reset(); imds_ok(TRI_FALSE); r = disk("sdb", ROLE_RESOURCE, -1, 16); p1 = part(r, "sdb1", 17);
+	c = lvm("mystery", 1); free(F.graph.devs[c].dm_uuid); F.graph.devs[c].dm_uuid = NULL; stack(c, p1);
+	expect(CHECK_DISK_TEMP, "resource", CHECK_UNKNOWN, "EAH off, dm device above with no dm/uuid");
+	reset(); imds_ok(TRI_FALSE); r = disk("sdb", ROLE_RESOURCE, -1, 16); p1 = part(r, "sdb1", 17);
 	part(r, "sdb2", 18); mkcrypt("half", 0, p1, "aes", "xts-plain64", 512);
 	expect(CHECK_DISK_TEMP, "resource", CHECK_FAIL, "one of two partitions plain");
 }
@@ -331,6 +334,10 @@ static void test_path(void)
 	expect(CHECK_PATH_DMCRYPT, "/data", CHECK_FAIL, "LV spans an encrypted and a plain PV");
 	reset(); require("/data", 0); mount("/data", "nfs4", 0, 50);
 	expect(CHECK_PATH_DMCRYPT, "/data", CHECK_UNKNOWN, "network filesystem");
+	reset(); require("/data", 0); d = disk("sdc", ROLE_DATA, 0, 32); p1 = part(d, "sdc1", 33);
+	l = lvm("mystery", 1); free(F.graph.devs[l].dm_uuid); F.graph.devs[l].dm_uuid = NULL; stack(l, p1);
+	mount("/data", "ext4", 253, 1);
+	expect(CHECK_PATH_DMCRYPT, "/data", CHECK_UNKNOWN, "dm device with no readable dm/uuid");
 }
 
 static void test_swap(void)
