@@ -105,6 +105,10 @@ static void print_sources(FILE *out, const struct report *r)
 		fprintf(out, "imds: %s\n", f->imds.error);
 	if (f->block.status == SOURCE_ERROR && f->block.error)
 		fprintf(out, "block: %s\n", f->block.error);
+	if (f->bench.status == SOURCE_OK && f->bench.engine)
+		fprintf(out, "benchmark: aes-xts-plain64 %u-bit key (%s): encrypt %.0f MiB/s, decrypt %.0f MiB/s\n",
+			f->bench.key_bits, f->bench.engine, f->bench.encrypt_bytes_per_second / 1048576.0,
+			f->bench.decrypt_bytes_per_second / 1048576.0);
 	if (f->bench.status == SOURCE_ERROR && f->bench.error)
 		fprintf(out, "benchmark: %s\n", f->bench.error);
 	if (f->under_sysroot)
