@@ -4,6 +4,8 @@
  * line. */
 #include "config.h"
 
+#include <strings.h>
+
 #include "imds/arm-impl.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -15,7 +17,8 @@ static void line_parsers(const char *s)
 	if (arm_parse_retry_after(s, 1700000000, &secs) >= 0 && !(secs >= 0))
 		abort();
 	p = arm_resource_path(s);
-	if (p && (!startswith(p, "/subscriptions/") || strpbrk(p, " ?#\r\n")))
+	/* Resource ids are case-insensitive: "/Subscriptions/" is one. */
+	if (p && (strncasecmp(p, "/subscriptions/", 15) != 0 || strpbrk(p, " ?#\r\n")))
 		abort();
 	free(p);
 	free(arm_token_resource(s));
