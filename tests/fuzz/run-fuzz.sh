@@ -62,7 +62,7 @@ export FUZZ_SECONDS FUZZ_ARGS
 printf '%s\n' $targets | xargs -P "$FUZZ_PARALLEL" -I{} sh "$0" --one "$top_srcdir" "$work" {}
 
 status=0
-printf '%-16s %12s %6s %8s %7s %3s\n' target execs secs new crashes rc
+printf '%-16s %12s %6s %8s %7s %3s\n' target execs secs corpus crashes rc
 for t in $targets; do
 	report_one "${t##*/fuzz-}" || status=1
 done
