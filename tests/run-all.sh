@@ -32,11 +32,13 @@ stage() { # stage NAME COMMAND...: runs a stage, records its failure
 build_and_check() { # DIR [configure options]
 	local dir=$1; shift
 	mkdir -p "$dir"
+	# Per-test lines go to a file; the log shows the summary and failures.
 	(cd "$dir" && ../configure -q --enable-werror "$@" && make -s -j"$(nproc)" &&
-		make -s -j"$(nproc)" check)
+		make -s -j"$(nproc)" check) >"$dir.out" 2>&1
 	local r=$?
 	count "$dir"
-	[ $r -eq 0 ] || cat "$dir"/test-suite.log | grep -A30 -E '^(FAIL|ERROR):' | head -100
+	grep -E '^# (TOTAL|PASS|SKIP|FAIL|ERROR):|^(FAIL|ERROR|SKIP):' "$dir.out"
+	[ $r -eq 0 ] || { grep -B2 -A30 -E '^(FAIL|ERROR):' "$dir"/test-suite.log | head -150; tail -30 "$dir.out"; }
 	return $r
 }
 
