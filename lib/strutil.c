@@ -274,8 +274,12 @@ char *strbuf_steal(struct strbuf *sb)
 		strbuf_done(sb);
 		return NULL;
 	}
-	if (!sb->buf && !strbuf_reserve(sb, 0))
-		return NULL;
+	/* Nothing appended: still a string, "" (the buffer is fresh memory). */
+	if (!sb->buf) {
+		if (!strbuf_reserve(sb, 0))
+			return NULL;
+		sb->buf[0] = '\0';
+	}
 	p = sb->buf;
 	*sb = (struct strbuf){ 0 };
 	return p;

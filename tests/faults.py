@@ -22,6 +22,7 @@ import threading
 import time
 
 top = os.environ.get("top_srcdir") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the (maybe read-only) source tree
 sys.path.insert(0, os.path.join(top, "tests", "fault-gen"))
 import luks  # noqa: E402  (tests/fault-gen/luks.py)
 import many  # noqa: E402

@@ -114,8 +114,12 @@ static char *http_get(uint16_t port, const char *path)
 	char buf[4096];
 	ssize_t n;
 
+	/* A daemon that never answers is a failed test, not a hung one. */
+	struct timeval tv = { .tv_sec = 30 };
+
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
 		return NULL;
 	dprintf(fd, "GET %s HTTP/1.0\r\n\r\n", path);
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
