@@ -452,6 +452,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	return queue_static(c, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", "not found\n");
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) _printf_(2, 0);
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char buf[256];
@@ -623,7 +624,11 @@ void http_server_set_self(struct http_server *s, const struct prom_self *self)
 	__atomic_store_n(&s->self.config_reloads_total, self->config_reloads_total, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->self.config_reload_errors_total, self->config_reload_errors_total,
 			 __ATOMIC_RELAXED);
-	__atomic_store(&s->self.start_time_seconds, &self->start_time_seconds, __ATOMIC_RELAXED);
+	{
+		double start = self->start_time_seconds;
+
+		__atomic_store(&s->self.start_time_seconds, &start, __ATOMIC_RELAXED);
+	}
 }
 
 uint64_t http_server_scrapes(const struct http_server *s)

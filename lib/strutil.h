@@ -52,7 +52,7 @@ struct strbuf {
 void strbuf_append(struct strbuf *sb, const char *s);
 void strbuf_append_n(struct strbuf *sb, const char *s, size_t n);
 void strbuf_appendf(struct strbuf *sb, const char *fmt, ...) _printf_(2, 3);
-void strbuf_vappendf(struct strbuf *sb, const char *fmt, va_list ap);
+void strbuf_vappendf(struct strbuf *sb, const char *fmt, va_list ap) _printf_(2, 0);
 void strbuf_putc(struct strbuf *sb, char c);
 static inline bool strbuf_failed(const struct strbuf *sb)
 {

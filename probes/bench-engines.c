@@ -181,7 +181,8 @@ static int afalg_run(void *p, uint8_t *buf, size_t len)
 	c->cmsg_level = SOL_ALG;
 	c->cmsg_type = ALG_SET_IV;
 	c->cmsg_len = CMSG_LEN(sizeof(*iv) + XTS_IV_BYTES);
-	iv = (struct af_alg_iv *)CMSG_DATA(c);
+	/* CMSG_DATA is suitably aligned for the header it carries. */
+	iv = (struct af_alg_iv *)(void *)CMSG_DATA(c);
 	iv->ivlen = XTS_IV_BYTES;
 	memset(iv->iv, 0, XTS_IV_BYTES);
 

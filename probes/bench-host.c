@@ -111,7 +111,7 @@ static void crypto_entry_set(struct crypto_entry *e, const char *key, const char
 
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
 		if (streq(key, fields[i].key)) {
-			*(const char **)((char *)e + fields[i].offset) = value;
+			memcpy((char *)e + fields[i].offset, &value, sizeof(value));
 			return;
 		}
 }
