@@ -68,17 +68,16 @@ static void test_listening(void *userdata, const struct http_server *s)
 		_exit(3);
 }
 
-static pid_t start_daemon(const char *notify_path, const char *stderr_path)
+/* The daemon side, in a freshly exec'd copy of this program: forking a
+ * process that already runs threads and then allocating in the child is
+ * unsafe (ASan's allocator deadlocks on a lock held at fork time). */
+static _noreturn_ void daemon_child(char **argv)
 {
-	pid_t pid;
+	const char *notify_path = argv[2], *stderr_path = argv[3];
 
-	if (pipe(port_pipe) < 0)
-		return -1;
-	pid = fork();
-	if (pid != 0) {
-		close(port_pipe[1]);
-		return pid;
-	}
+	port_pipe[1] = atoi(argv[4]);
+	slow = streq(argv[5], "slow");
+	snprintf(conf_path, sizeof(conf_path), "%s", argv[6]);
 	static char *const listen[] = { (char *)"127.0.0.1:0", NULL };
 	struct config conf = { .listen = (char **)listen, .interval = 60 };
 	struct daemon_options o = {
@@ -93,6 +92,24 @@ static pid_t start_daemon(const char *notify_path, const char *stderr_path)
 	if (!freopen(stderr_path, "w", stderr))
 		_exit(2);
 	_exit(daemon_run(&o) == 0 ? 0 : 1);
+}
+
+static pid_t start_daemon(const char *notify_path, const char *stderr_path)
+{
+	char wfd[16];
+	pid_t pid;
+
+	if (pipe(port_pipe) < 0)
+		return -1;
+	snprintf(wfd, sizeof(wfd), "%d", port_pipe[1]);
+	pid = fork();
+	if (pid != 0) {
+		close(port_pipe[1]);
+		return pid;
+	}
+	execl("/proc/self/exe", "test-daemon", "--daemon-child", notify_path, stderr_path, wfd,
+	      slow ? "slow" : "fast", conf_path, (char *)NULL);
+	_exit(127);
 }
 
 static uint16_t read_port(void)
@@ -319,11 +336,13 @@ static void test_pure(void)
 	fixture_facts_done(&f);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	char npath[108], errpath[] = "/tmp/atrest-test-daemon-err-XXXXXX";
 	int nfd, fd;
 
+	if (argc == 7 && streq(argv[1], "--daemon-child"))
+		daemon_child(argv);
 	test_pure();
 	nfd = notify_socket(npath, sizeof(npath));
 	fd = mkstemp(conf_path);
