@@ -8,61 +8,24 @@
 #include <limits.h>
 
 #include "imds/arm-impl.h"
+#include "imds/json-strict.h"
 
-#define ARM_JSON_MAX_DEPTH 64
-#define ARM_MAX_VALUE_LEN 4096
 #define ARM_ERROR_DESC_MAX 200
 
-static void json_object_putp(json_object **p)
-{
-	if (*p)
-		json_object_put(*p);
-}
-
-static void json_tokener_freep(json_tokener **p)
-{
-	if (*p)
-		json_tokener_free(*p);
-}
-
-#define _cleanup_json_ _cleanup_(json_object_putp)
-
-static bool printable(const char *s, size_t len)
-{
-	if (len > ARM_MAX_VALUE_LEN)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return false;
-	return true;
-}
-
-/* An object (not an array or scalar) parsed with a depth limit; on
- * failure a short reason that never quotes the body. */
+/* An object (not an array or scalar) parsed strictly; on failure a short
+ * reason that never quotes the body. */
 static int parse_object(const char *body, size_t len, json_object **ret, char **ret_error)
 {
-	_cleanup_(json_tokener_freep) json_tokener *tok = NULL;
-	json_object *o;
+	json_object *o = NULL;
+	int r;
 
-	if (!body || len == 0 || len > INT_MAX || memchr(body, '\0', len)) {
-		*ret_error = strdup(len == 0 ? "empty body" : "body is not text");
+	if (!body) {
+		*ret_error = strdup("empty body");
 		return -EBADMSG;
 	}
-	tok = json_tokener_new_ex(ARM_JSON_MAX_DEPTH);
-	if (!tok)
-		return -ENOMEM;
-#ifdef JSON_TOKENER_VALIDATE_UTF8
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-#else
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-#endif
-	o = json_tokener_parse_ex(tok, body, (int)len);
-	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len) {
-		json_object_put(o);
-		*ret_error = strdup("not a JSON document");
-		return -EBADMSG;
-	}
+	r = json_parse_strict(body, len, &o, ret_error);
+	if (r < 0)
+		return r;
 	if (!json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
 		*ret_error = strdup("not a JSON object");
@@ -98,7 +61,7 @@ static char *str_of(json_object *o)
 		return NULL;
 	s = json_object_get_string(o);
 	n = (size_t)json_object_get_string_len(o);
-	if (n == 0 || strlen(s) != n || !printable(s, n))
+	if (n == 0 || strlen(s) != n || !json_value_printable(s, n))
 		return NULL;
 	return strdup(s);
 }
@@ -435,7 +398,7 @@ static bool ends_with_dot_segment(const char *s)
 char *arm_resource_path(const char *id)
 {
 	if (isempty(id) || strncasecmp(id, "/subscriptions/", 15) != 0 ||
-	    strlen(id) > ARM_MAX_VALUE_LEN)
+	    strlen(id) > JSON_MAX_VALUE_LEN)
 		return NULL;
 	for (const char *p = id; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
