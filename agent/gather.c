@@ -7,19 +7,12 @@
 
 #include "agent/evaluate.h"
 #include "lib/log.h"
+#include "lib/timeutil.h"
 #include "lib/strutil.h"
 
 /* cloud-init and azure-vm-utils recognise Azure by this DMI asset tag. */
 #define AZURE_CHASSIS_ASSET_TAG "7783-7084-3265-9085-8269-3286-77"
 #define MAX_PROC_FILE (16u << 20)
-
-static double now_monotonic(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void gather_hostname(const struct sysroot *sr, struct facts *f)
 {

@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "imds/arm-http.h"
+#include "imds/http-util.h"
+#include "lib/timeutil.h"
 #include "imds/arm-impl.h"
 #include "imds/arm-token.h"
 #include "lib/log.h"
@@ -154,10 +156,10 @@ static int arm_get(struct step *s, const char *id, const char *api, const char *
 			s->retry_after = MAX(s->retry_after, reply.retry_after >= 0 ?
 								 reply.retry_after : 0);
 		wait = arm_retry_delay(&s->c->params, reply.cc == CURLE_OK ? reply.status : 0,
-				       reply.retry_after, attempt, s->deadline - arm_now());
+				       reply.retry_after, attempt, s->deadline - now_monotonic());
 		if (wait < 0 || reply.too_big)
 			break;
-		arm_sleep(wait);
+		sleep_seconds(wait);
 	}
 	wipe_headers(headers);
 	if (reply.cc == CURLE_OK && reply.status == 200) {
@@ -400,8 +402,8 @@ static void lookup(struct arm_cache *c, const struct arm_options *o,
 	struct arm_identity id = { 0 };
 	struct arm_vm vm = { .encryption_at_host = TRI_UNKNOWN };
 
-	s->deadline = arm_now() + (o->timeout > 0 ? o->timeout : c->timeout);
-	if (arm_curl_init() < 0 || arm_identity_choose(o, inst, &id) < 0 || !s->base) {
+	s->deadline = now_monotonic() + (o->timeout > 0 ? o->timeout : c->timeout);
+	if (http_global_init() != CURLE_OK || arm_identity_choose(o, inst, &id) < 0 || !s->base) {
 		res->status = SOURCE_ERROR;
 		res->error = strdup("ARM client could not start (libcurl or memory)");
 		arm_identity_done(&id);
@@ -549,9 +551,9 @@ static void run_and_store(struct arm_cache *c, const struct arm_options *o,
 	free(s.base);
 	meta->requests = s.requests;
 	if (result_complete(res))
-		arm_sched_success(&c->sched, &c->params, arm_now(), &c->rng);
+		arm_sched_success(&c->sched, &c->params, now_monotonic(), &c->rng);
 	else
-		arm_sched_failure(&c->sched, &c->params, arm_now(), s.retry_after, &c->rng);
+		arm_sched_failure(&c->sched, &c->params, now_monotonic(), s.retry_after, &c->rng);
 	arm_result_done(&c->last);
 	c->have_last = result_copy(res, &c->last) == 0;
 	free(c->key);
@@ -564,7 +566,7 @@ void arm_fetch_cached(struct arm_cache *c, const struct arm_options *o,
 {
 	struct arm_result_meta dummy;
 	char *key;
-	double now = arm_now();
+	double now = now_monotonic();
 
 	meta = meta ? meta : &dummy;
 	*meta = (struct arm_result_meta){ 0 };
@@ -599,8 +601,8 @@ void arm_fetch_cached(struct arm_cache *c, const struct arm_options *o,
 	} else {
 		run_and_store(c, o, inst, res, key, meta);
 	}
-	meta->next_lookup = MAX(c->sched.next_at, c->sched.not_before) - arm_now();
-	meta->elapsed = arm_now() - now;
+	meta->next_lookup = MAX(c->sched.next_at, c->sched.not_before) - now_monotonic();
+	meta->elapsed = now_monotonic() - now;
 	pthread_mutex_unlock(&c->lock);
 }
 

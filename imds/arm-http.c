@@ -9,44 +9,11 @@
 #include <time.h>
 
 #include "imds/arm-http.h"
+#include "lib/timeutil.h"
 #include "imds/arm-impl.h"
 #include "lib/log.h"
 
 #define ARM_CONNECT_TIMEOUT 5.0
-
-double arm_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void arm_sleep(double s)
-{
-	struct timespec ts;
-
-	if (s <= 0)
-		return;
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_result = CURLE_FAILED_INIT;
-
-static void curl_init_once(void)
-{
-	curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-int arm_curl_init(void)
-{
-	pthread_once(&curl_once, curl_init_once);
-	return curl_init_result == CURLE_OK ? 0 : -EIO;
-}
 
 void arm_reply_done(struct arm_reply *r)
 {
@@ -106,7 +73,7 @@ static long ms_of(double s)
 
 static CURLcode setup(CURL *c, const struct arm_http_req *req, struct sink *sink)
 {
-	double left = req->deadline - arm_now();
+	double left = req->deadline - now_monotonic();
 	CURLcode cc = CURLE_OK;
 
 #define SET(opt, val) \
@@ -155,7 +122,7 @@ void arm_http_get(const struct arm_http_req *req, struct arm_reply *reply)
 			return;
 		req->secret[0] = '\0';
 	}
-	if (req->deadline - arm_now() <= 0.01) {
+	if (req->deadline - now_monotonic() <= 0.01) {
 		reply->cc = CURLE_OPERATION_TIMEDOUT;
 		return;
 	}

@@ -27,9 +27,6 @@ struct arm_reply {
 	size_t secret_len;
 };
 
-double arm_now(void);
-void arm_sleep(double s);
-int arm_curl_init(void);
 void arm_reply_done(struct arm_reply *r);
 void arm_http_get(const struct arm_http_req *req, struct arm_reply *reply);
 /* "timed out", "connection refused", ...: one short line for a failure

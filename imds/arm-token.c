@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "imds/arm-http.h"
+#include "lib/timeutil.h"
 #include "imds/arm-impl.h"
 #include "imds/arm-token.h"
 #include "lib/log.h"
@@ -111,10 +112,10 @@ static void token_get(const char *url, double deadline, char *buf, struct arm_re
 		if (reply->cc == CURLE_OK && reply->status == 200)
 			return;
 		wait = arm_token_retry_delay(reply->cc == CURLE_OK ? reply->status : 0, attempt,
-					     deadline - arm_now());
+					     deadline - now_monotonic());
 		if (wait < 0 || reply->too_big)
 			return;
-		arm_sleep(MAX(wait, reply->retry_after));
+		sleep_seconds(MAX(wait, reply->retry_after));
 	}
 }
 

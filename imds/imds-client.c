@@ -8,7 +8,9 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "imds/http-util.h"
 #include "imds/imds.h"
+#include "lib/timeutil.h"
 #include "lib/log.h"
 
 #define IMDS_DEFAULT_URL "http://169.254.169.254"
@@ -45,34 +47,6 @@ struct fetch {
 	bool single_attempt;
 	unsigned attempts;
 };
-
-static double now_monotonic(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_seconds(double s)
-{
-	struct timespec ts;
-
-	if (s <= 0)
-		return;
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_result = CURLE_FAILED_INIT;
-
-static void curl_init_once(void)
-{
-	curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 /* Token bucket shared by every thread. A caller reserves a token (the
  * balance may go negative) and sleeps outside the lock until it is due. */
@@ -424,11 +398,12 @@ static void fetch_internal(const struct imds_options *opts, struct imds_result *
 
 	*res = (struct imds_result){ .status = SOURCE_ERROR };
 	imds_instance_done(&res->instance);
-	pthread_once(&curl_once, curl_init_once);
-	if (curl_init_result != CURLE_OK) {
+	CURLcode init = http_global_init();
+
+	if (init != CURLE_OK) {
 		res->error = strprintf("libcurl could not initialise (%s): check the "
 				       "installation of libcurl",
-				       curl_easy_strerror(curl_init_result));
+				       curl_easy_strerror(init));
 		return;
 	}
 	if (fetch_init(&f, opts) < 0) {
