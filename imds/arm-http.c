@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "imds/arm-http.h"
+#include "imds/http-util.h"
 #include "lib/timeutil.h"
 #include "imds/arm-impl.h"
 #include "lib/log.h"
@@ -142,16 +143,7 @@ const char *arm_transport_reason(const struct arm_reply *r, char *buf, size_t n)
 {
 	if (r->too_big)
 		return "the answer was too large";
-	if (r->cc == CURLE_OPERATION_TIMEDOUT)
-		return "timed out";
-	if (r->cc == CURLE_GOT_NOTHING)
-		return "connection closed without an answer";
-	if (r->cc == CURLE_COULDNT_CONNECT && r->os_errno > 0) {
-		snprintf(buf, n, "%s", strerror(r->os_errno));
-		buf[0] = (char)tolower((unsigned char)buf[0]);
-		return buf;
-	}
-	return curl_easy_strerror(r->cc);
+	return http_transport_reason(r->cc, r->os_errno, buf, n);
 }
 
 void *arm_secret_alloc(size_t size)

@@ -1,7 +1,10 @@
 /* Once-only libcurl initialisation shared by the HTTP clients. */
 #include "config.h"
 
+#include <ctype.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "imds/http-util.h"
 
@@ -17,4 +20,18 @@ CURLcode http_global_init(void)
 {
 	pthread_once(&curl_once, curl_init_once);
 	return curl_init_result;
+}
+
+const char *http_transport_reason(CURLcode cc, int os_errno, char *buf, size_t n)
+{
+	if (cc == CURLE_OPERATION_TIMEDOUT)
+		return "timed out";
+	if (cc == CURLE_GOT_NOTHING)
+		return "connection closed without an answer";
+	if (cc == CURLE_COULDNT_CONNECT && os_errno > 0 && n > 0) {
+		snprintf(buf, n, "%s", strerror(os_errno));
+		buf[0] = (char)tolower((unsigned char)buf[0]);
+		return buf;
+	}
+	return curl_easy_strerror(cc);
 }

@@ -247,16 +247,7 @@ static const char *transport_reason(const struct http_reply *r, char *buf, size_
 {
 	if (r->rate_limited)
 		return "the request rate limit left no time";
-	if (r->cc == CURLE_OPERATION_TIMEDOUT)
-		return "timed out";
-	if (r->cc == CURLE_GOT_NOTHING)
-		return "connection closed without an answer";
-	if (r->cc == CURLE_COULDNT_CONNECT && r->os_errno > 0) {
-		snprintf(buf, n, "%s", strerror(r->os_errno));
-		buf[0] = (char)tolower((unsigned char)buf[0]);
-		return buf;
-	}
-	return curl_easy_strerror(r->cc);
+	return http_transport_reason(r->cc, r->os_errno, buf, n);
 }
 
 static const char *http_remedy(long status)
