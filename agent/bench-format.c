@@ -2,6 +2,7 @@
  * what was added to it) and a small text table. Computes nothing. */
 #include "config.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -69,6 +70,7 @@ static json_object *sample_to_json(const struct bench_sample *s)
 	    !add(o, "decrypt_bytes_per_second", json_rate(s->decrypt_bytes_per_second)) ||
 	    !add(o, "cpu_seconds", json_seconds(s->cpu_seconds)) ||
 	    !add(o, "wall_seconds", json_seconds(s->wall_seconds)) ||
+	    !add(o, "yielded_seconds", json_seconds(s->yielded_seconds)) ||
 	    !add(o, "disturbed", json_object_new_boolean(s->disturbed)))
 		return NULL;
 	return TAKE_PTR(o);
@@ -125,6 +127,9 @@ json_object *bench_result_to_json(const struct bench_result *r)
 	    !add(o, "error", json_string_or_null(r->error)) ||
 	    !add(o, "ran_at", json_time(r->ran_at)) ||
 	    !add(o, "cpu_seconds", json_seconds(r->cpu_seconds)) ||
+	    !add(o, "wall_seconds", json_seconds(r->wall_seconds)) ||
+	    !add(o, "yielded_seconds", json_seconds(r->yielded_seconds)) ||
+	    !add(o, "samples_skipped", json_object_new_int((int)MIN(r->samples_skipped, (unsigned)INT_MAX))) ||
 	    !add(o, "usable_cpus", json_object_new_int((int)r->usable_cpus)) ||
 	    !add(o, "priority", json_string_or_null(r->priority)) ||
 	    !add(o, "cpu_pressure_some_avg10",
@@ -204,4 +209,8 @@ void bench_print_text(FILE *f, const struct bench_result *r, bool color)
 	if (r->cpu_pressure_avg10 >= 0)
 		fprintf(f, ", CPU pressure %.1f%% (some, avg10)", r->cpu_pressure_avg10);
 	fputc('\n', f);
+	if (r->yielded_seconds >= 0.05 || r->samples_skipped)
+		fprintf(f, "%sgave way:%s        %.1f of %.1f s paused while other work kept the node busy; "
+			"%u sample%s skipped\n", st.warn, st.off, r->yielded_seconds, r->wall_seconds,
+			r->samples_skipped, r->samples_skipped == 1 ? "" : "s");
 }

@@ -5,11 +5,13 @@
  * and the watchdog are served while IMDS is slow. */
 #include "config.h"
 
+#include <malloc.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <syslog.h>
@@ -26,6 +28,7 @@
 #define DAEMON_STATUS_PERIOD 5.0
 /* How long a stop waits for a running evaluation before abandoning it. */
 #define DAEMON_STOP_GRACE_MS 500
+#define DAEMON_WORKER_NICE 10
 
 enum job_type {
 	JOB_EVALUATE,
@@ -99,6 +102,16 @@ static double interval_of(const struct daemon *d)
 	return d->conf->interval ? d->conf->interval : ATREST_DEFAULT_INTERVAL;
 }
 
+/* The slow timer; sooner after a run that other work kept from measuring. */
+static double bench_interval_of(const struct daemon *d, const struct bench_result *last)
+{
+	double every = d->o->bench_interval > 0 ? d->o->bench_interval : DAEMON_DEFAULT_BENCH_INTERVAL;
+
+	if (last->samples_skipped)
+		return MIN(every, DAEMON_BENCH_BUSY_RETRY);
+	return every;
+}
+
 static double jittered(struct daemon *d, double interval)
 {
 	return daemon_jitter(interval, erand48(d->rand_state));
@@ -116,6 +129,12 @@ static void *job_main(void *p)
 {
 	struct job *j = p;
 	uint64_t one = 1;
+
+	/* Background work: a scrape arriving during an evaluation must not
+	 * wait for it (nice acts on this thread only, and on threads it
+	 * starts; the benchmark's own threads go lower, to SCHED_IDLE). */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), DAEMON_WORKER_NICE) < 0)
+		log_debug_errno(errno, "daemon: cannot lower the worker's priority: %m");
 
 	if (j->type == JOB_BENCH) {
 		j->bench(&j->bopts, &j->bench_res);
@@ -144,9 +163,12 @@ static int job_start(struct daemon *d, enum job_type type)
 		.gopts = { .conf = d->conf, .sr = d->o->sr, .no_bench = d->o->no_bench,
 			   .bench = d->have_bench ? &d->bench : NULL, .imds_cache = d->imds_cache,
 			   .arm_cache = d->arm_cache },
-		.bopts = { .cpu_budget = 1.0, .allow_kernel = true, .idle_priority = true },
 		.version = d->o->version ? d->o->version : PACKAGE_VERSION,
 	};
+	/* The defaults (all threads, SCHED_IDLE, yielding to other work), cut
+	 * short so that a busy node does not hold evaluations back for long. */
+	bench_options_init(&j->bopts);
+	j->bopts.max_wall = DAEMON_BENCH_MAX_WALL;
 	r = -pthread_create(&j->thread, NULL, job_main, j);
 	if (r < 0) {
 		free(j);
@@ -210,8 +232,7 @@ static void job_done(struct daemon *d)
 			bench_result_done(&d->bench);
 		d->bench = j->bench_res;
 		d->have_bench = true;
-		d->next_bench = now_mono() + jittered(d, d->o->bench_interval > 0 ? d->o->bench_interval :
-										     DAEMON_DEFAULT_BENCH_INTERVAL);
+		d->next_bench = now_mono() + jittered(d, bench_interval_of(d, &d->bench));
 		d->next_eval = now_mono(); /* show the new figure */
 	} else {
 		evaluation_done(d, j);
@@ -221,6 +242,9 @@ static void job_done(struct daemon *d)
 	if (d->pending)
 		apply_config(d, TAKE_PTR(d->pending));
 	http_server_set_self(d->http, &d->self);
+	/* The daemon idles between evaluations: give what the worker freed
+	 * (its arena included) back to the kernel. */
+	malloc_trim(0);
 }
 
 static bool strv_equal(char *const *a, char *const *b)

@@ -7,6 +7,8 @@
 #include "agent/http.h"
 
 #define DAEMON_DEFAULT_BENCH_INTERVAL (6 * 3600.0)
+#define DAEMON_BENCH_MAX_WALL 30.0          /* a run's wall time; evaluations wait for it */
+#define DAEMON_BENCH_BUSY_RETRY (30 * 60.0) /* after a run a busy node cut short */
 
 struct daemon_options {
 	const struct config *conf;    /* initial configuration; not owned */

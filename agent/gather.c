@@ -154,6 +154,8 @@ static void gather_paths(const struct gather_options *o, struct facts *f)
 
 static void gather_bench(const struct gather_options *o, struct facts *f)
 {
+	struct bench_options bo;
+
 	if (o->no_bench) {
 		f->bench.status = SOURCE_OFF;
 		f->bench.error = strdup("benchmark skipped (--no-bench)");
@@ -166,9 +168,9 @@ static void gather_bench(const struct gather_options *o, struct facts *f)
 		}
 		return;
 	}
-	bench_run(&(struct bench_options){ .cpu_budget = 1.0, .allow_kernel = true,
-					   .all_threads = true, .idle_priority = true },
-		  &f->bench);
+	bench_options_init(&bo);
+	bo.max_wall = BENCH_INTERACTIVE_MAX_WALL; /* `atrest check`: a person waits */
+	bench_run(&bo, &f->bench);
 }
 
 int gather_facts(const struct gather_options *o, struct facts *f)

@@ -1,9 +1,10 @@
 #!/bin/bash
 # Is the benchmark harmless to its neighbours? A loopback HTTP server
 # (python3 -m http.server, 127.0.0.1 only) under `wrk`, its p99 latency
-# measured three ways: alone, while atrest benchmarks back to back at
-# SCHED_IDLE (the default), and while it benchmarks at nice 0 (to show
-# what the idle class buys). Not a test: run by hand.
+# measured four ways: alone; while atrest benchmarks back to back as it
+# does by default (SCHED_IDLE, giving way while the node is busy); at
+# SCHED_IDLE without giving way; and at nice 0 without giving way (the
+# last two show what each protection buys). Not a test: run by hand.
 #
 #   bench/perturb.sh [-d SECONDS_PER_PHASE] [-r ROUNDS] [-c CONNECTIONS]
 #
@@ -76,40 +77,47 @@ load() {
 
 unload() {
 	wait "$loader" || true
-	runs=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("runs", 0))' "$tmp/load.json")
+	runs=$(python3 -c 'import json, sys; j = json.load(open(sys.argv[1]))
+print(j.get("runs", 0), "%.3f" % j.get("loop_cpu_seconds", 0), j.get("loop_samples", 0))' "$tmp/load.json")
 }
 
 wrk -t1 -c"$conns" -d2s "$url" >/dev/null   # warm-up
 : >"$tmp/results"
 for round in $(seq "$rounds"); do
-	echo "$round baseline $(measure) 0" >>"$tmp/results"
-	load
-	m=$(measure)
-	unload
-	echo "$round idle $m $runs" >>"$tmp/results"
-	load --nice0
-	m=$(measure)
-	unload
-	echo "$round nice0 $m $runs" >>"$tmp/results"
+	echo "$round baseline $(measure) 0 0 0" >>"$tmp/results"
+	for phase in idle noyield nice0; do
+		case $phase in
+		idle) load ;;
+		noyield) load --no-yield ;;
+		nice0) load --nice0 ;;
+		esac
+		m=$(measure)
+		unload
+		echo "$round $phase $m $runs" >>"$tmp/results"
+	done
 done
 
 python3 - "$tmp/results" "$duration" "$conns" "$(nproc)" <<'EOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 duration, conns, cpus = sys.argv[2], sys.argv[3], sys.argv[4]
+phases = ("baseline", "idle", "noyield", "nice0")
 print(f"# python3 http.server on 127.0.0.1 under wrk -t1 -c{conns} -d{duration}s; {cpus} CPUs; "
-      f"{len(rows) // 3} rounds, medians")
-print(f"{'phase':34} {'p99 ms':>8} {'vs base':>8} {'req/s':>9} {'bench runs':>10}   per-round p99 ms")
+      f"{len(rows) // len(phases)} rounds, medians; bench CPU-s and samples summed over rounds")
+print(f"{'phase':40} {'p99 ms':>7} {'vs base':>7} {'req/s':>7} {'runs':>5} {'CPU-s':>6} {'samples':>7}   per-round p99 ms")
 base = None
 names = {"baseline": "server alone",
-         "idle": "atrest bench loop, SCHED_IDLE",
-         "nice0": "atrest bench loop, nice 0"}
-for phase in ("baseline", "idle", "nice0"):
+         "idle": "atrest bench (default: idle, gives way)",
+         "noyield": "SCHED_IDLE, not giving way",
+         "nice0": "nice 0, not giving way"}
+for phase in phases:
     sel = [r for r in rows if r[1] == phase]
     p99 = statistics.median(float(r[2]) for r in sel)
     rps = statistics.median(float(r[3]) for r in sel)
     runs = sum(int(r[4]) for r in sel)
+    cpu = sum(float(r[5]) for r in sel)
+    samples = sum(int(r[6]) for r in sel)
     base = base or p99
     each = " ".join(f"{float(r[2]):.2f}" for r in sel)
-    print(f"{names[phase]:34} {p99:8.2f} {p99 / base:8.3f} {rps:9.0f} {runs:10d}   {each}")
+    print(f"{names[phase]:40} {p99:7.2f} {p99 / base:7.3f} {rps:7.0f} {runs:5d} {cpu:6.2f} {samples:7d}   {each}")
 EOF

@@ -1,5 +1,6 @@
-/* The harness's driver: one benchmark run, printed as JSON or text. It
- * stands in for `atrest bench --format json` until the CLI is wired. */
+/* The harness's driver: benchmark runs printed as JSON or text, with what
+ * `atrest bench` does not offer: the perturbation run's controls (nice 0,
+ * no yielding), libcryptsetup's own loop, and runs repeated back to back. */
 #include "config.h"
 
 #include <getopt.h>
@@ -15,12 +16,22 @@
 static void usage(FILE *f)
 {
 	fputs("usage: xtsbench [--seconds CPU-SECONDS] [--text] [--no-kernel] [--one-thread]\n"
-	      "                [--nice19 | --nice0] [--libcryptsetup] [--loop SECONDS]\n"
-	      "--loop repeats whole runs for SECONDS of wall time (load for bench/perturb.sh)\n"
-	      "and prints the last one, with \"runs\" added to the JSON.\n", f);
+	      "                [--nice19 | --nice0] [--no-yield] [--libcryptsetup] [--loop SECONDS]\n"
+	      "--nice0 is the perturbation run's control: normal priority and no yielding.\n"
+	      "--loop repeats runs for SECONDS of wall time (load for bench/perturb.sh), the\n"
+	      "last one cut at the end, and prints it with \"runs\", \"loop_cpu_seconds\" and\n"
+	      "\"loop_samples\" (over all runs) added to the JSON.\n", f);
 }
 
 static double loop_seconds;
+
+static double mono(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 static int parse_args(int argc, char **argv, struct bench_options *o, bool *text)
 {
@@ -31,6 +42,7 @@ static int parse_args(int argc, char **argv, struct bench_options *o, bool *text
 		{ "one-thread", no_argument, NULL, '1' },
 		{ "nice19", no_argument, NULL, 'n' },
 		{ "nice0", no_argument, NULL, '0' },
+		{ "no-yield", no_argument, NULL, 'Y' },
 		{ "libcryptsetup", no_argument, NULL, 'L' },
 		{ "loop", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
@@ -50,7 +62,8 @@ static int parse_args(int argc, char **argv, struct bench_options *o, bool *text
 		case 'K': o->allow_kernel = false; break;
 		case '1': o->all_threads = false; break;
 		case 'n': o->idle_priority = false; break;
-		case '0': o->normal_priority = true; break;
+		case '0': o->normal_priority = o->no_yield = true; break;
+		case 'Y': o->no_yield = true; break;
 		case 'L': o->kernel_via_libcryptsetup = true; break;
 		case 'l':
 			if (safe_atod_seconds(optarg, &loop_seconds) < 0) {
@@ -76,13 +89,16 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &opts, &text) < 0)
 		return 3;
 	unsigned runs = 0;
-	struct timespec t0, t;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	size_t samples = 0;
+	double cpu = 0, t0 = mono();
 	for (;;) {
+		if (loop_seconds > 0)
+			opts.max_wall = MAX(loop_seconds - (mono() - t0), 0.001);
 		bench_run(&opts, &res);
 		runs++;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((double)(t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 >= loop_seconds)
+		cpu += res.cpu_seconds;
+		samples += res.n_samples;
+		if (mono() - t0 >= loop_seconds)
 			break;
 		bench_result_done(&res);
 	}
@@ -92,8 +108,11 @@ int main(int argc, char **argv)
 		j = bench_result_to_json(&res);
 		if (!j)
 			return 3;
-		if (loop_seconds > 0)
+		if (loop_seconds > 0) {
 			json_object_object_add(j, "runs", json_object_new_int((int)runs));
+			json_object_object_add(j, "loop_cpu_seconds", json_object_new_double(cpu));
+			json_object_object_add(j, "loop_samples", json_object_new_int((int)samples));
+		}
 		puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(j);
 	}

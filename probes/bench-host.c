@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <sched.h>
 #include <stdio.h>
@@ -439,4 +440,51 @@ int bench_read_psi(double *ret_avg10, uint64_t *ret_total_us)
 	if (r < 0)
 		return r;
 	return bench_parse_psi(text, ret_avg10, ret_total_us);
+}
+
+int bench_parse_loadavg_running(const char *text, unsigned *ret_running)
+{
+	const char *p = text;
+	unsigned long v;
+	char *end;
+
+	/* "0.16 0.44 1.03 2/345 12345": the fourth field is running/total. */
+	for (int field = 0; field < 3; field++) {
+		p += strspn(p, " ");
+		p += strcspn(p, " \n");
+		if (*p != ' ')
+			return -EINVAL;
+	}
+	p += strspn(p, " ");
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(p, &end, 10);
+	if (errno || *end != '/' || v > UINT_MAX)
+		return -EINVAL;
+	*ret_running = (unsigned)v;
+	return 0;
+}
+
+int bench_read_loadavg_running(unsigned *ret_running)
+{
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	r = bench_read_file("/proc/loadavg", 128, &text);
+	if (r < 0)
+		return r;
+	return bench_parse_loadavg_running(text, ret_running);
+}
+
+double bench_others_average(double avg, double sample, double dt, double tau)
+{
+	if (!(dt > 0))
+		return avg;
+	return avg + (1 - exp(-dt / tau)) * (sample - avg);
+}
+
+double bench_busy_threshold(unsigned online_cpus)
+{
+	return MIN(0.1 * (double)MAX(online_cpus, 1u), 1.0);
 }

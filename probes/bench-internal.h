@@ -44,6 +44,17 @@ unsigned bench_usable_cpus(void);
 int bench_parse_psi(const char *text, double *ret_avg10, uint64_t *ret_total_us);
 int bench_read_psi(double *ret_avg10, uint64_t *ret_total_us);
 
+/* The fourth field of /proc/loadavg: tasks runnable right now, on all
+ * CPUs (the reader included). 0 or -EINVAL. */
+int bench_parse_loadavg_running(const char *text, unsigned *ret_running);
+int bench_read_loadavg_running(unsigned *ret_running);
+/* A time-weighted moving average: avg moved towards sample by the weight
+ * dt seconds earn with time constant tau. */
+double bench_others_average(double avg, double sample, double dt, double tau);
+/* Other runnable tasks, on average, above which the node is busy: a tenth
+ * of the CPUs, at most one task (big nodes host many small neighbours). */
+double bench_busy_threshold(unsigned online_cpus);
+
 /* Reads a small /proc or /sys file whole (they report size 0). */
 int bench_read_file(const char *path, size_t max, char **ret);
 

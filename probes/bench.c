@@ -23,6 +23,15 @@
 #define DISTURBED_CPU_WALL 0.9
 #define DISTURBED_PSI_SHARE 0.10         /* of the sample's wall time, some task waited */
 #define CLOCK_CHECK_SECONDS 0.0005       /* read the clocks about this often */
+/* Giving way to other work (see struct neighbours). */
+#define BURST_CPU 0.005                  /* CPU seconds between two looks at the node */
+#define BUSY_DUTY 0.003                  /* share of wall time run while the node is busy */
+#define BUSY_SLICE 0.02                  /* CPU seconds per thread and direction then */
+#define OTHERS_TAU 0.1                   /* seconds: memory of the others' average */
+#define PAUSE_STEP 0.05                  /* seconds: a pause looks at the node this often */
+#define MAX_PAUSE 2.0                    /* seconds; one pause never lasts longer */
+#define FIRST_LOOKS 10                   /* before the first sample, looks ... */
+#define FIRST_LOOK_STEP 0.005            /* ... this far apart, averaged */
 
 static double now(clockid_t clock)
 {
@@ -94,6 +103,90 @@ static void gate_open(struct gate *g)
 	pthread_mutex_unlock(&g->lock);
 }
 
+/* What the threads of a run know of the node's other work. The benchmark
+ * runs in bursts of BURST_CPU; after each (and every PAUSE_STEP of a
+ * pause) a thread counts the tasks runnable on the node besides its own
+ * (/proc/loadavg), into an average with a memory of OTHERS_TAU. While that
+ * average is above bench_busy_threshold(), the node is busy: the bursts
+ * take BUSY_DUTY of the wall time, a sample measures BUSY_SLICE, and the
+ * all-CPU samples (which would take every CPU) are skipped. Sharing
+ * caches, memory bandwidth and SMT siblings hurts a latency-sensitive
+ * neighbour even though SCHED_IDLE always lets it run first; at 0.3% of
+ * the time it meets the benchmark in fewer requests than its p99 tail. */
+struct neighbours {
+	pthread_mutex_t lock;
+	bool enabled;
+	bool readable;                   /* /proc/loadavg was read at the start */
+	unsigned active;                 /* our threads in a burst */
+	double others;                   /* the average */
+	double sampled_at;               /* CLOCK_MONOTONIC */
+	double threshold;
+	double deadline;                 /* CLOCK_MONOTONIC; 0 = none */
+};
+
+/* The average starts from a few looks 5 ms apart, so that the first
+ * sample already knows whether the node is busy (50 ms of wall time). */
+static void neighbours_init(struct neighbours *nb, const struct bench_options *opts)
+{
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned running, looks = 0;
+	double sum = 0;
+
+	*nb = (struct neighbours){
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.enabled = !opts->no_yield,
+		.threshold = bench_busy_threshold(online > 0 ? (unsigned)online : 1),
+		.deadline = opts->max_wall > 0 ? now(CLOCK_MONOTONIC) + opts->max_wall : 0,
+	};
+	for (unsigned i = 0; nb->enabled && i < FIRST_LOOKS; i++) {
+		struct timespec ts = { 0, (long)(FIRST_LOOK_STEP * 1e9) };
+
+		if (i > 0)
+			nanosleep(&ts, NULL);
+		if (bench_read_loadavg_running(&running) < 0)
+			break;
+		sum += running > 0 ? running - 1 : 0; /* the caller is running */
+		looks++;
+	}
+	nb->readable = looks > 0;
+	nb->others = looks ? sum / looks : 0;
+	nb->sampled_at = now(CLOCK_MONOTONIC);
+}
+
+/* Counts the others once and says whether the node is busy. in_burst:
+ * the calling thread is counted in nb->active (else it runs only to
+ * look). Without /proc/loadavg the node never looks busy. */
+static bool neighbours_busy(struct neighbours *nb, bool in_burst)
+{
+	double t = now(CLOCK_MONOTONIC);
+	unsigned running, ours;
+	double sample;
+	bool busy;
+
+	if (!nb->readable || bench_read_loadavg_running(&running) < 0)
+		return false;
+	pthread_mutex_lock(&nb->lock);
+	ours = nb->active + (in_burst ? 0 : 1);
+	sample = running > ours ? (double)(running - ours) : 0;
+	nb->others = bench_others_average(nb->others, sample, t - nb->sampled_at, OTHERS_TAU);
+	nb->sampled_at = MAX(nb->sampled_at, t);
+	busy = nb->others > nb->threshold;
+	pthread_mutex_unlock(&nb->lock);
+	return busy;
+}
+
+static void neighbours_active(struct neighbours *nb, int delta)
+{
+	pthread_mutex_lock(&nb->lock);
+	nb->active = (unsigned)((int)nb->active + delta);
+	pthread_mutex_unlock(&nb->lock);
+}
+
+static bool past_deadline(const struct neighbours *nb, double t)
+{
+	return nb->deadline > 0 && t >= nb->deadline;
+}
+
 /* One thread's share of a sample in one direction. */
 struct job {
 	const struct bench_engine *engine;
@@ -102,21 +195,61 @@ struct job {
 	bool decrypt;
 	double slice;                    /* CPU seconds to measure for */
 	struct gate *gate;
+	struct neighbours *nb;
 
 	int r;
 	uint64_t bytes;
-	double cpu, wall;                /* of the measured loop */
+	double cpu, wall;                /* of the measured loop, pauses left out */
+	double yielded;                  /* wall seconds paused for other work */
 	double thread_cpu;               /* of the whole thread, setup included */
 	unsigned priority;
 };
 
+/* Between two bursts: while the node is busy, pause so that the bursts
+ * take BUSY_DUTY of the wall time, looking again every PAUSE_STEP (the
+ * pause ends early once the node is quiet). -EBUSY when the run's wall
+ * deadline comes first. */
+static int job_give_way(struct job *j, double burst_cpu, double burst_wall)
+{
+	double t0, end;
+	int r = 0;
+
+	if (!neighbours_busy(j->nb, true))
+		return 0;
+	t0 = now(CLOCK_MONOTONIC);
+	end = t0 + MIN(MAX(burst_wall, burst_cpu) * (1 / BUSY_DUTY - 1), MAX_PAUSE);
+	neighbours_active(j->nb, -1);
+	for (;;) {
+		double t = now(CLOCK_MONOTONIC), step = MIN(PAUSE_STEP, end - t);
+		struct timespec ts;
+
+		if (past_deadline(j->nb, t)) {
+			r = -EBUSY;
+			break;
+		}
+		if (step <= 0)
+			break;
+		ts.tv_sec = (time_t)step;
+		ts.tv_nsec = (long)((step - (double)ts.tv_sec) * 1e9);
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		if (!neighbours_busy(j->nb, false))
+			break;
+	}
+	neighbours_active(j->nb, +1);
+	j->yielded += now(CLOCK_MONOTONIC) - t0;
+	return r;
+}
+
 /* Runs the engine until the slice of CPU time is spent, reading the
  * clocks only every few operations so that reading them costs nothing
- * measurable. A thread starved of CPU gives up at a wall deadline. */
+ * measurable, and giving way to other work between bursts. A thread
+ * starved of CPU gives up at a wall deadline. */
 static int job_loop(struct job *j, void *ctx, uint8_t *buf, unsigned batch)
 {
 	double c0 = now(CLOCK_THREAD_CPUTIME_ID), w0 = now(CLOCK_MONOTONIC);
 	double deadline = j->slice * 20 + 1.0;
+	double burst_cpu = 0, burst_wall = 0;   /* where the burst began */
 
 	for (;;) {
 		for (unsigned i = 0; i < batch; i++) {
@@ -126,11 +259,18 @@ static int job_loop(struct job *j, void *ctx, uint8_t *buf, unsigned batch)
 		}
 		j->bytes += (uint64_t)batch * BUFFER_BYTES;
 		j->cpu = now(CLOCK_THREAD_CPUTIME_ID) - c0;
-		j->wall = now(CLOCK_MONOTONIC) - w0;
+		j->wall = now(CLOCK_MONOTONIC) - w0 - j->yielded;
 		if (j->cpu >= j->slice)
 			return 0;
 		if (j->wall >= deadline)
 			return j->cpu > 0 ? 0 : -ETIME;
+		if (j->nb->enabled && j->cpu - burst_cpu >= BURST_CPU) {
+			int r = job_give_way(j, j->cpu - burst_cpu, j->wall - burst_wall);
+			if (r < 0)
+				return r;
+			burst_cpu = j->cpu;
+			burst_wall = now(CLOCK_MONOTONIC) - w0 - j->yielded;
+		}
 	}
 }
 
@@ -167,8 +307,11 @@ static void *job_thread(void *p)
 		j->r = job_prepare(j, &ctx, buf, &batch);
 	}
 	gate_wait(j->gate);
-	if (j->r >= 0)
+	if (j->r >= 0) {
+		neighbours_active(j->nb, +1);
 		j->r = job_loop(j, ctx, buf, batch);
+		neighbours_active(j->nb, -1);
+	}
 	if (ctx)
 		j->engine->close(ctx);
 	j->thread_cpu = now(CLOCK_THREAD_CPUTIME_ID);
@@ -180,17 +323,21 @@ static void *job_thread(void *p)
 struct direction {
 	unsigned priority;
 	double bytes_per_second;
-	double cpu, wall, thread_cpu;
+	double cpu, wall, thread_cpu, yielded;
 	bool disturbed;
 };
 
 static int direction_collect(const struct job *jobs, unsigned n, struct direction *d)
 {
+	/* The bill first, from every thread, whatever became of the sample. */
+	for (unsigned i = 0; i < n; i++) {
+		d->thread_cpu += jobs[i].thread_cpu;
+		d->priority = MAX(d->priority, jobs[i].priority);
+		d->yielded = MAX(d->yielded, jobs[i].yielded);
+	}
 	for (unsigned i = 0; i < n; i++) {
 		const struct job *j = &jobs[i];
 
-		d->thread_cpu += j->thread_cpu;
-		d->priority = MAX(d->priority, j->priority);
 		if (j->r < 0)
 			return j->r;
 		if (j->cpu <= 0 || j->wall <= 0)
@@ -222,8 +369,8 @@ static unsigned jobs_run(struct job *jobs, unsigned n, struct gate *gate)
 }
 
 static int run_direction(const struct bench_engine *engine, const struct bench_options *opts,
-			 unsigned key_bits, bool decrypt, unsigned threads, double slice,
-			 struct direction *d)
+			 struct neighbours *nb, unsigned key_bits, bool decrypt, unsigned threads,
+			 double slice, struct direction *d)
 {
 	struct gate gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false };
 	_cleanup_free_ struct job *jobs = calloc(threads, sizeof(struct job));
@@ -234,7 +381,7 @@ static int run_direction(const struct bench_engine *engine, const struct bench_o
 	if (!jobs)
 		return -ENOMEM;
 	for (unsigned i = 0; i < threads; i++)
-		jobs[i] = (struct job){ engine, opts, key_bits, decrypt, slice, &gate };
+		jobs[i] = (struct job){ engine, opts, key_bits, decrypt, slice, &gate, nb };
 	psi = bench_read_psi(&avg, &psi0) == 0;
 	if (jobs_run(jobs, threads, &gate) < threads)
 		return -EAGAIN;
@@ -243,8 +390,10 @@ static int run_direction(const struct bench_engine *engine, const struct bench_o
 	int r = direction_collect(jobs, threads, d);
 	if (r < 0)
 		return r;
-	/* Some task waited for a CPU during a good share of the sample. */
-	if (psi && psi1 >= psi0 && (double)(psi1 - psi0) / 1e6 > DISTURBED_PSI_SHARE * d->wall)
+	/* Some task waited for a CPU during a good share of the sample (the
+	 * pauses left out: neighbours waiting then did not wait for us). */
+	if (psi && psi1 >= psi0 &&
+	    (double)(psi1 - psi0) / 1e6 > DISTURBED_PSI_SHARE * (d->wall + d->yielded))
 		d->disturbed = true;
 	return 0;
 }
@@ -253,10 +402,13 @@ static int run_direction(const struct bench_engine *engine, const struct bench_o
 struct run {
 	const struct bench_options *opts;
 	struct bench_result *res;
+	struct neighbours nb;
 	double slice;
 	double worker_cpu;
 	int first_error;
 	char *first_error_what;
+	int kernel_error;                /* first failure of a kernel sample, busy aside */
+	double yielded;                  /* wall seconds, skipped samples included */
 };
 
 static int sample_add(struct bench_result *res, const struct bench_sample *s)
@@ -282,15 +434,30 @@ static void run_sample(struct run *run, const struct bench_engine *engine, unsig
 		       unsigned threads)
 {
 	struct direction enc = {}, dec = {};
-	int r;
+	double slice = run->slice;
+	int r = 0;
 
-	r = run_direction(engine, run->opts, key_bits, false, threads, run->slice, &enc);
-	run->worker_cpu += enc.thread_cpu;
-	note_priority(run->res, enc.priority);
+	if (past_deadline(&run->nb, now(CLOCK_MONOTONIC)))
+		r = -EBUSY;
+	else if (run->nb.enabled && neighbours_busy(&run->nb, false)) {
+		if (threads > 1)
+			r = -EBUSY;
+		slice = MIN(slice, BUSY_SLICE);
+	}
 	if (r >= 0) {
-		r = run_direction(engine, run->opts, key_bits, true, threads, run->slice, &dec);
+		r = run_direction(engine, run->opts, &run->nb, key_bits, false, threads, slice, &enc);
+		run->worker_cpu += enc.thread_cpu;
+		note_priority(run->res, enc.priority);
+	}
+	if (r >= 0) {
+		r = run_direction(engine, run->opts, &run->nb, key_bits, true, threads, slice, &dec);
 		run->worker_cpu += dec.thread_cpu;
 		note_priority(run->res, dec.priority);
+	}
+	run->yielded += enc.yielded + dec.yielded;
+	if (r == -EBUSY) {
+		run->res->samples_skipped++;
+		return;
 	}
 	if (r >= 0)
 		r = sample_add(run->res, &(struct bench_sample){
@@ -302,20 +469,30 @@ static void run_sample(struct run *run, const struct bench_engine *engine, unsig
 			.cpu_seconds = enc.cpu + dec.cpu,
 			.wall_seconds = enc.wall + dec.wall,
 			.disturbed = enc.disturbed || dec.disturbed,
+			.yielded_seconds = enc.yielded + dec.yielded,
 		});
-	if (r < 0)
+	if (r < 0) {
 		run_failed(run, r, engine->name, key_bits);
+		if (engine == &bench_engine_afalg && run->kernel_error >= 0)
+			run->kernel_error = r;
+	}
 }
 
-static void run_engine(struct run *run, const struct bench_engine *engine)
+/* The headline's samples first (one thread, 512-bit keys), so that a run
+ * cut short by a busy node still has them; the all-CPU samples last. */
+static void run_engines(struct run *run, const struct bench_engine *const *engines, size_t n)
 {
-	static const unsigned keys[] = { 256, 512 };
+	static const unsigned keys[] = { 512, 256 };
 	unsigned all = run->res->usable_cpus;
 
-	for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
-		run_sample(run, engine, keys[k], 1);
-		if (run->opts->all_threads && all > 1)
-			run_sample(run, engine, keys[k], all);
+	for (unsigned pass = 0; pass < 2; pass++) {
+		unsigned threads = pass == 0 ? 1 : all;
+
+		if (pass == 1 && !(run->opts->all_threads && all > 1))
+			break;
+		for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
+			for (size_t e = 0; e < n; e++)
+				run_sample(run, engines[e], keys[k], threads);
 	}
 }
 
@@ -403,14 +580,17 @@ static bool kernel_probe(struct bench_result *res)
 	return true;
 }
 
-static void run_kernel(struct run *run)
+/* The probe opened the kernel path; it is available unless every kernel
+ * sample failed (skipping for a busy node is not a failure). */
+static void kernel_outcome(struct run *run)
 {
-	size_t before = run->res->n_samples;
+	bool measured = false;
 
-	run_engine(run, &bench_engine_afalg);
-	run->res->kernel_available = run->res->n_samples > before;
+	for (size_t i = 0; i < run->res->n_samples; i++)
+		measured |= streq(run->res->samples[i].engine, bench_engine_afalg.name);
+	run->res->kernel_available = measured || run->kernel_error >= 0;
 	if (!run->res->kernel_available && !run->res->kernel_unavailable_reason)
-		kernel_unavailable(run->res, "AF_ALG xts(aes)", run->first_error);
+		kernel_unavailable(run->res, "AF_ALG xts(aes)", run->kernel_error);
 }
 
 /* The share of the budget each thread of each direction measures for. */
@@ -488,14 +668,20 @@ static void run_finish(struct run *run)
 	if (run->first_error < 0)
 		res->error = strprintf("%s: %s", strna(run->first_error_what), strerror(-run->first_error));
 	else
-		res->error = strdup("no AES-256-XTS figure was measured");
+		res->error = res->samples_skipped ?
+			strprintf("not measured: other work kept the node busy for the %.0f s the "
+				  "benchmark may take, and it gives way to other work",
+				  run->opts->max_wall) :
+			strdup("no AES-256-XTS figure was measured");
 }
 
 void bench_run(const struct bench_options *opts, struct bench_result *res)
 {
 	struct bench_options defaults;
 	struct run run = { .res = res };
-	double self0 = now(CLOCK_THREAD_CPUTIME_ID);
+	double self0 = now(CLOCK_THREAD_CPUTIME_ID), wall0 = now(CLOCK_MONOTONIC);
+	const struct bench_engine *engines[2];
+	size_t n_engines = 0;
 	uint64_t total;
 	bool kernel;
 
@@ -513,15 +699,21 @@ void bench_run(const struct bench_options *opts, struct bench_result *res)
 	if (!opts->allow_kernel)
 		res->kernel_unavailable_reason = strdup("the kernel path was not asked for");
 	run.slice = budget_slice(opts, res->usable_cpus, kernel ? 2 : 1);
+	neighbours_init(&run.nb, opts);
 	if (kernel)
-		run_kernel(&run);
+		engines[n_engines++] = &bench_engine_afalg;
 	else if (opts->allow_kernel && opts->kernel_via_libcryptsetup)
 		run_kernel_libcryptsetup(&run);
-	run_engine(&run, &bench_engine_openssl);
+	engines[n_engines++] = &bench_engine_openssl;
+	run_engines(&run, engines, n_engines);
+	if (kernel)
+		kernel_outcome(&run);
 	(void)host_facts(res);
 	run_finish(&run);
 	free(run.first_error_what);
 	res->cpu_seconds = run.worker_cpu + (now(CLOCK_THREAD_CPUTIME_ID) - self0);
+	res->wall_seconds = now(CLOCK_MONOTONIC) - wall0;
+	res->yielded_seconds = run.yielded;
 }
 
 void bench_result_done(struct bench_result *r)

@@ -17,6 +17,7 @@ struct bench_sample {
 	double cpu_seconds;
 	double wall_seconds;
 	bool disturbed;               /* CPU/wall < 0.9 or CPU pressure seen */
+	double yielded_seconds;       /* wall time spent giving way to other work */
 };
 
 struct bench_result {
@@ -24,6 +25,9 @@ struct bench_result {
 	char *error;
 	time_t ran_at;                /* 0 = never ran */
 	double cpu_seconds;           /* spent by the whole run */
+	double wall_seconds;          /* the whole run, yielding included */
+	double yielded_seconds;       /* of which spent giving way to other work */
+	unsigned samples_skipped;     /* not measured: the node stayed busy past max_wall */
 
 	bool kernel_available;
 	char *kernel_unavailable_reason;
@@ -53,13 +57,25 @@ struct bench_options {
 	bool all_threads;             /* also one thread per usable CPU */
 	bool idle_priority;           /* SCHED_IDLE, else nice 19 */
 	bool normal_priority;         /* neither: the perturbation harness's control */
+	/* Measure in bursts of a few milliseconds and, while other work keeps
+	 * the node busy (it took our CPU, or /proc/stat shows it using more
+	 * than a tenth of the CPUs), run only 1% of the wall time. On by
+	 * default; off only for the harness's controls. */
+	bool no_yield;
+	/* Wall seconds after which samples not yet measured are skipped (the
+	 * node stayed busy); 0 = none (yielding alone bounds a run to about
+	 * 200 s per CPU-second of budget). */
+	double max_wall;
 	/* Measure the kernel path with libcryptsetup's crypt_benchmark(), as
 	 * `cryptsetup benchmark` does: one thread, about 2 s of wall time per
 	 * key size whatever the budget. Off by default; for the harness. */
 	bool kernel_via_libcryptsetup;
 };
 
-/* The defaults: 1 CPU-second, kernel path tried, all threads, SCHED_IDLE. */
+#define BENCH_INTERACTIVE_MAX_WALL 20.0 /* atrest bench and check: a person waits */
+
+/* The defaults: 1 CPU-second, kernel path tried, all threads, SCHED_IDLE,
+ * yielding to other work, no wall limit. */
 void bench_options_init(struct bench_options *opts);
 
 void bench_result_done(struct bench_result *r);

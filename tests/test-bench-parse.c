@@ -222,6 +222,72 @@ static void test_psi(void)
 	is_int(bench_parse_psi("some avg10=nan total=5\n", &avg, &total), -EINVAL, "psi: nan");
 }
 
+static void test_loadavg(void)
+{
+	static const struct {
+		const char *text;
+		int r;
+		unsigned running;
+	} cases[] = {
+		{ "0.16 0.44 1.03 2/345 12345\n", 0, 2 },
+		{ "12.00 9.50 8.25 130/4096 99\n", 0, 130 },
+		{ "0.00 0.00 0.00 0/1 1", 0, 0 },
+		{ "0.16 0.44 1.03 4294967295/5 1\n", 0, 4294967295u },
+		{ "0.16 0.44 1.03 4294967296/5 1\n", -EINVAL, 0 },
+		{ "0.16 0.44 1.03 -1/345 1\n", -EINVAL, 0 },
+		{ "0.16 0.44 1.03 2 345\n", -EINVAL, 0 },
+		{ "0.16 0.44 1.03\n", -EINVAL, 0 },
+		{ "0.16 0.44\n1.03 2/3 4\n", -EINVAL, 0 },
+		{ "", -EINVAL, 0 },
+		{ "0.16 0.44 1.03 x/345 1\n", -EINVAL, 0 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		unsigned running = 777;
+		int r = bench_parse_loadavg_running(cases[i].text, &running);
+
+		is_int(r, cases[i].r, "loadavg %zu: result", i);
+		if (cases[i].r == 0)
+			is_int(running, cases[i].running, "loadavg %zu: running", i);
+		else
+			is_int(running, 777, "loadavg %zu: output untouched on error", i);
+	}
+}
+
+static void test_others_average(void)
+{
+	double avg = 0;
+
+	/* One other task runnable for a while: the average comes to one. */
+	for (int i = 0; i < 200; i++)
+		avg = bench_others_average(avg, 1, 0.005, 0.1);
+	ok(fabs(avg - 1) < 1e-3, "average: steady input reached (%.4f)", avg);
+	/* Time, not the number of looks, weighs a sample. */
+	ok(fabs(bench_others_average(0, 1, 0.1, 0.1) - (1 - exp(-1))) < 1e-12,
+	   "average: one time constant moves it 63%%");
+	ok(bench_others_average(0.5, 3, 0, 0.1) == 0.5, "average: no time passed, no change");
+	ok(bench_others_average(0.5, 3, -1, 0.1) == 0.5, "average: clock going back ignored");
+	ok(bench_others_average(0.5, 3, NAN, 0.1) == 0.5, "average: NaN interval ignored");
+	ok(fabs(bench_others_average(2, 0, 10, 0.1)) < 1e-12, "average: long quiet forgets");
+	/* A blip: one 5 ms look at a kernel thread stays far under the
+	 * 2-CPU threshold. */
+	ok(bench_others_average(0, 1, 0.005, 0.1) < bench_busy_threshold(2),
+	   "average: one blip is not busy");
+	/* A neighbour keeping one CPU of two busy crosses it within 25 ms. */
+	avg = 0;
+	for (int i = 0; i < 5; i++)
+		avg = bench_others_average(avg, 1, 0.005, 0.1);
+	ok(avg > bench_busy_threshold(2), "average: a steady neighbour is busy within 25 ms");
+}
+
+static void test_busy_threshold(void)
+{
+	ok(fabs(bench_busy_threshold(2) - 0.2) < 1e-12, "threshold: 2 CPUs, 0.2 tasks");
+	ok(fabs(bench_busy_threshold(8) - 0.8) < 1e-12, "threshold: 8 CPUs, 0.8 tasks");
+	ok(bench_busy_threshold(64) == 1.0, "threshold: big nodes, one task");
+	ok(bench_busy_threshold(0) > 0, "threshold: 0 CPUs treated as one");
+}
+
 int main(void)
 {
 	test_proc_crypto_captured();
@@ -230,5 +296,8 @@ int main(void)
 	test_hint();
 	test_cpu_max();
 	test_psi();
+	test_loadavg();
+	test_others_average();
+	test_busy_threshold();
 	return tap_done();
 }

@@ -1,9 +1,14 @@
 /* The benchmark run for real on this host with a small budget: figures,
- * cost, kernel-path consistency, headline, the JSON and text renderings
- * and the deep copy the daemon caches. */
+ * cost, kernel-path consistency, headline, the JSON and text renderings,
+ * the deep copy the daemon caches, and giving way to busy neighbours. */
 #include "config.h"
 
 #include <math.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "agent/bench-format.h"
 #include "lib/strutil.h"
@@ -165,6 +170,8 @@ static void test_default_run(void)
 
 	bench_options_init(&o);
 	o.cpu_budget = BUDGET;
+	/* The figures, not the manners: other tests may run beside this one. */
+	o.no_yield = true;
 	bench_run(&o, &r);
 	tap_diag("run used %.3f CPU-seconds", r.cpu_seconds);
 	ok(r.cpu_seconds > 0 && r.cpu_seconds <= BUDGET * 1.5 + overshoot(),
@@ -190,6 +197,7 @@ static void test_restricted_run(void)
 	o.allow_kernel = false;
 	o.all_threads = false;
 	o.idle_priority = false;
+	o.no_yield = true; /* other tests may run beside this one */
 	bench_run(&o, &r);
 	is_int(r.status, SOURCE_OK, "restricted: status ok");
 	ok(!r.kernel_available && !isempty(r.kernel_unavailable_reason),
@@ -215,9 +223,100 @@ static void test_failed_rendering(void)
 	bench_result_done(NULL);
 }
 
+/* Children that keep every CPU half busy at normal priority, 2 ms on and
+ * 2 ms off like a server under load, until killed (or 60 s, or their
+ * parent's death): a SCHED_IDLE benchmark that did not give way would get
+ * the other half. */
+static unsigned spin_start(pid_t *pids, unsigned max)
+{
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned n = (unsigned)MIN(MAX(online, 1L), (long)max);
+
+	for (unsigned i = 0; i < n; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			time_t end = time(NULL) + 60;
+
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			while (time(NULL) < end) {
+				struct timespec t0, t;
+
+				clock_gettime(CLOCK_MONOTONIC, &t0);
+				do
+					clock_gettime(CLOCK_MONOTONIC, &t);
+				while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < 2000000L);
+				usleep(2000);
+			}
+			_exit(0);
+		}
+	}
+	return n;
+}
+
+static void spin_stop(pid_t *pids, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (pids[i] > 0) {
+			kill(pids[i], SIGKILL);
+			waitpid(pids[i], NULL, 0);
+		}
+}
+
+/* Every CPU kept half busy by others: the run pauses (yielded time),
+ * runs a small share of the wall time, stops at its wall limit, and says
+ * why when it has no figure. The control run does not give way. */
+static void test_gives_way(void)
+{
+	pid_t pids[256];
+	struct bench_options o;
+	struct bench_result r, c;
+	json_object *j, *v;
+	unsigned n;
+
+	bench_options_init(&o);
+	o.cpu_budget = 0.1;
+	o.allow_kernel = false;
+	o.all_threads = false;
+	o.max_wall = 3;
+	n = spin_start(pids, ARRAY_SIZE(pids));
+	usleep(200 * 1000);
+	bench_run(&o, &r);
+	o.no_yield = true;
+	o.max_wall = 0;
+	bench_run(&o, &c);
+	spin_stop(pids, n);
+
+	tap_diag("busy: wall %.2f s, yielded %.2f s, %u skipped, %zu samples, status %s",
+		 r.wall_seconds, r.yielded_seconds, r.samples_skipped, r.n_samples,
+		 source_status_to_string(r.status));
+	ok(r.yielded_seconds > 1, "busy: the run paused for its neighbours (%.2f s)", r.yielded_seconds);
+	ok(r.cpu_seconds < 0.1 * r.wall_seconds, "busy: it ran %.1f%% of the wall time",
+	   100 * r.cpu_seconds / r.wall_seconds);
+	ok(r.wall_seconds < 3 + 2 + overshoot(), "busy: the wall limit held (%.2f s)", r.wall_seconds);
+	ok(r.cpu_seconds <= 0.1 * 1.5 + overshoot(), "busy: CPU %.3f s within budget", r.cpu_seconds);
+	ok(r.samples_skipped + r.n_samples == 2, "busy: every sample measured or counted as skipped");
+	if (r.status == SOURCE_OK)
+		ok(r.encrypt_bytes_per_second > 0, "busy: a headline figure when measured");
+	else
+		ok(r.error && strstr(r.error, "busy"), "busy: no figure, and the error says why: %s",
+		   strna(r.error));
+	j = bench_result_to_json(&r);
+	ok(j && json_object_object_get_ex(j, "yielded_seconds", &v) && json_object_get_double(v) > 0,
+	   "busy: JSON yielded_seconds");
+	ok(j && json_object_object_get_ex(j, "samples_skipped", &v) &&
+	   json_object_get_int(v) == (int)r.samples_skipped, "busy: JSON samples_skipped");
+	json_object_put(j);
+	tap_diag("control: wall %.2f s, CPU %.3f s", c.wall_seconds, c.cpu_seconds);
+	ok(c.yielded_seconds == 0 && c.samples_skipped == 0, "control: no yielding when told not to");
+	is_int(c.n_samples, 2, "control: both samples measured");
+	bench_result_done(&r);
+	bench_result_done(&c);
+}
+
 int main(void)
 {
 	test_default_run();
+	test_gives_way();
 	test_restricted_run();
 	test_failed_rendering();
 	return tap_done();

@@ -1,5 +1,6 @@
 /* Fuzz target: cgroup v2 cpu.max (bench_parse_cpu_max), the thread count
- * derived from it, and /proc/pressure/cpu (bench_parse_psi). */
+ * derived from it, /proc/pressure/cpu (bench_parse_psi) and /proc/loadavg
+ * (bench_parse_loadavg_running, the neighbour count). */
 #include "config.h"
 
 #include <math.h>
@@ -12,6 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text = fuzz_strndup(data, size);
 	double cpus = -1, avg10;
 	uint64_t total;
+	unsigned running;
 
 	if (bench_parse_cpu_max(text, &cpus) >= 0) {
 		unsigned n;
@@ -24,6 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (bench_parse_psi(text, &avg10, &total) >= 0 && !(avg10 >= 0))
 		abort();
+	(void)bench_parse_loadavg_running(text, &running);
 	free(text);
 	return 0;
 }

@@ -6,6 +6,7 @@ Usage: assert.py [--first N] [--bench] CONSOLE_LOG
 Prints TAP lines numbered from N and a trailing plan; exits 1 on any failure.
 """
 import json
+import statistics
 import re
 import sys
 
@@ -444,37 +445,48 @@ def print_table(rows):
         Tap.diag('%-3s %-12s %-40s %-34s %s' % (sc, name, av, cv, 'yes' if agree else 'NO'))
 
 
+BENCH_ROUNDS = 3
+
+
 def check_bench(t, g):
-    body = g.body('kernel-bench')
-    m = re.search(r'aes-xts\s+512b\s+([\d.]+)\s+MiB/s\s+([\d.]+)\s+MiB/s', body)
-    t.ok(g.rc('kernel-bench') == 0 and m is not None,
-         'cryptsetup benchmark aes-xts 512b ran in the guest', body)
-    if m:
-        Tap.diag('kernel aes-xts-plain64 512b: encrypt %s MiB/s, decrypt %s MiB/s'
-                 % m.groups())
-    # atrest's kernel path side by side (a figure, not a timed assertion).
-    try:
-        rep = json.loads(g.body('atrest-bench'))
-    except ValueError:
-        rep = None
-    t.ok(rep is not None and rep.get('status') == 'ok',
-         'atrest bench ran in the guest', g.body('atrest-bench')[:400])
-    if not rep:
+    """Each round: `cryptsetup benchmark` then `atrest bench`, the kernel
+    path of both; the table compares medians over the rounds."""
+    peer, ours = [], []
+    for n in range(1, BENCH_ROUNDS + 1):
+        body = g.body('kernel-bench-%d' % n)
+        m = re.search(r'aes-xts\s+512b\s+([\d.]+)\s+MiB/s\s+([\d.]+)\s+MiB/s', body)
+        t.ok(g.rc('kernel-bench-%d' % n) == 0 and m is not None,
+             'round %d: cryptsetup benchmark aes-xts 512b ran in the guest' % n, body)
+        try:
+            rep = json.loads(g.body('atrest-bench-%d' % n))
+        except ValueError:
+            rep = None
+        t.ok(rep is not None and rep.get('status') == 'ok',
+             'round %d: atrest bench ran in the guest' % n, g.body('atrest-bench-%d' % n)[:400])
+        if not rep:
+            continue
+        kern = rep.get('kernel') or {}
+        t.ok(kern.get('available') is True and rep.get('engine') == 'kernel',
+             'round %d: atrest used the kernel path (AF_ALG) in the guest' % n, str(kern))
+        t.ok(bool(kern.get('driver')), 'round %d: atrest named the xts(aes) driver: %s '
+             '(priority %s)' % (n, kern.get('driver'), kern.get('priority')))
+        if m and rep.get('engine') == 'kernel':
+            peer.append((float(m.group(1)), float(m.group(2))))
+            ours.append((rep['encrypt_bytes_per_second'] / 1048576.0,
+                         rep['decrypt_bytes_per_second'] / 1048576.0, rep.get('cpu_seconds')))
+    if not peer:
         return
-    kern = rep.get('kernel') or {}
-    t.ok(kern.get('available') is True and rep.get('engine') == 'kernel',
-         'atrest used the kernel path (AF_ALG) in the guest', str(kern))
-    t.ok(bool(kern.get('driver')), 'atrest named the xts(aes) driver: %s (priority %s)'
-         % (kern.get('driver'), kern.get('priority')))
-    if m and rep.get('engine') == 'kernel':
-        enc = rep['encrypt_bytes_per_second'] / 1048576.0
-        dec = rep['decrypt_bytes_per_second'] / 1048576.0
-        ce, cd = float(m.group(1)), float(m.group(2))
-        Tap.diag('%-10s %12s %12s' % ('', 'encrypt', 'decrypt'))
-        Tap.diag('%-10s %8.1f MiB/s %6.1f MiB/s' % ('atrest', enc, dec))
-        Tap.diag('%-10s %8.1f MiB/s %6.1f MiB/s' % ('cryptsetup', ce, cd))
-        Tap.diag('%-10s %12.3f %12.3f' % ('ratio', enc / ce, dec / cd))
-        Tap.diag('atrest CPU-seconds for the whole run: %s' % rep.get('cpu_seconds'))
+    Tap.diag('%-6s %-24s %-24s %-15s %s' % ('round', 'atrest enc/dec MiB/s',
+                                             'cryptsetup enc/dec MiB/s', 'ratio enc/dec',
+                                             'atrest CPU-s'))
+    for n, (p, o) in enumerate(zip(peer, ours), 1):
+        Tap.diag('%-6d %9.1f / %-12.1f %9.1f / %-12.1f %6.3f / %-6.3f %s'
+                 % (n, o[0], o[1], p[0], p[1], o[0] / p[0], o[1] / p[1], o[2]))
+    med = statistics.median
+    oe, od = med(o[0] for o in ours), med(o[1] for o in ours)
+    pe, pd = med(p[0] for p in peer), med(p[1] for p in peer)
+    Tap.diag('%-6s %9.1f / %-12.1f %9.1f / %-12.1f %6.3f / %-6.3f'
+             % ('median', oe, od, pe, pd, oe / pe, od / pd))
 
 
 def main(argv):
