@@ -486,5 +486,5 @@ double bench_others_average(double avg, double sample, double dt, double tau)
 
 double bench_busy_threshold(unsigned online_cpus)
 {
-	return MIN(0.1 * (double)MAX(online_cpus, 1u), 1.0);
+	return MIN(MAX(0.1 * (double)online_cpus, 0.25), 1.0);
 }

@@ -52,7 +52,9 @@ int bench_read_loadavg_running(unsigned *ret_running);
  * dt seconds earn with time constant tau. */
 double bench_others_average(double avg, double sample, double dt, double tau);
 /* Other runnable tasks, on average, above which the node is busy: a tenth
- * of the CPUs, at most one task (big nodes host many small neighbours). */
+ * of the CPUs, at least a quarter task (a kernel thread now and then on a
+ * small node is not a neighbour), at most one (big nodes host many small
+ * neighbours). */
 double bench_busy_threshold(unsigned online_cpus);
 
 /* Reads a small /proc or /sys file whole (they report size 0). */

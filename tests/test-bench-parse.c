@@ -273,16 +273,21 @@ static void test_others_average(void)
 	 * 2-CPU threshold. */
 	ok(bench_others_average(0, 1, 0.005, 0.1) < bench_busy_threshold(2),
 	   "average: one blip is not busy");
-	/* A neighbour keeping one CPU of two busy crosses it within 25 ms. */
+	/* A neighbour keeping one CPU of two busy crosses it within 30 ms. */
 	avg = 0;
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		avg = bench_others_average(avg, 1, 0.005, 0.1);
-	ok(avg > bench_busy_threshold(2), "average: a steady neighbour is busy within 25 ms");
+	ok(avg > bench_busy_threshold(2), "average: a steady neighbour is busy within 30 ms");
+	/* Two looks in a row at a kernel thread are not. */
+	ok(bench_others_average(bench_others_average(0, 1, 0.005, 0.1), 1, 0.005, 0.1) <
+	   bench_busy_threshold(1), "average: two blips on one CPU are not busy");
 }
 
 static void test_busy_threshold(void)
 {
-	ok(fabs(bench_busy_threshold(2) - 0.2) < 1e-12, "threshold: 2 CPUs, 0.2 tasks");
+	ok(fabs(bench_busy_threshold(1) - 0.25) < 1e-12, "threshold: 1 CPU, a quarter task");
+	ok(fabs(bench_busy_threshold(2) - 0.25) < 1e-12, "threshold: 2 CPUs, a quarter task");
+	ok(fabs(bench_busy_threshold(4) - 0.4) < 1e-12, "threshold: 4 CPUs, 0.4 tasks");
 	ok(fabs(bench_busy_threshold(8) - 0.8) < 1e-12, "threshold: 8 CPUs, 0.8 tasks");
 	ok(bench_busy_threshold(64) == 1.0, "threshold: big nodes, one task");
 	ok(bench_busy_threshold(0) > 0, "threshold: 0 CPUs treated as one");

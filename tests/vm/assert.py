@@ -445,7 +445,7 @@ def print_table(rows):
         Tap.diag('%-3s %-12s %-40s %-34s %s' % (sc, name, av, cv, 'yes' if agree else 'NO'))
 
 
-BENCH_ROUNDS = 3
+BENCH_ROUNDS = 5
 
 
 def check_bench(t, g):
