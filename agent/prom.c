@@ -310,6 +310,12 @@ static void render_bench(struct out *o, enum prom_format fmt, const struct bench
 	family(o, fmt, "atrest_bench_last_run_timestamp_seconds", KIND_GAUGE,
 	       "Unix time at which the AES-XTS benchmark last ran.");
 	sample(o, "atrest_bench_last_run_timestamp_seconds", NULL, 0, (double)b->ran_at);
+	family(o, fmt, "atrest_bench_yielded_seconds", KIND_GAUGE,
+	       "Wall time the last benchmark paused because other work kept the node busy.");
+	sample(o, "atrest_bench_yielded_seconds", NULL, 0, b->yielded_seconds);
+	family(o, fmt, "atrest_bench_skipped_samples", KIND_GAUGE,
+	       "Samples the last benchmark left unmeasured because the node stayed busy.");
+	sample(o, "atrest_bench_skipped_samples", NULL, 0, (double)b->samples_skipped);
 	if (b->status != SOURCE_OK)
 		return;
 	render_bench_rate(o, fmt, b, true);

@@ -217,12 +217,16 @@ static void test_status_values(void)
 
 	/* A failed bench exports its run time but no throughput. */
 	f.bench.status = SOURCE_ERROR;
+	f.bench.yielded_seconds = 12.5;
+	f.bench.samples_skipped = 3;
 	fixture_report(&r, &f, 0);
 	free(s);
 	s = prom_render(&r, NULL, PROM_FORMAT_TEXT);
 	ok(strstr(s, "atrest_bench_last_run_timestamp_seconds 1700000000\n") &&
 		   !strstr(s, "atrest_bench_encrypt_bytes_per_second{"),
 	   "failed bench: no throughput series");
+	ok(strstr(s, "atrest_bench_skipped_samples 3\n") && strstr(s, "atrest_bench_yielded_seconds 12.5\n"),
+	   "failed bench: how long it gave way and what it skipped");
 	fixture_report_done(&r);
 	fixture_facts_done(&f);
 }
