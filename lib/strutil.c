@@ -399,3 +399,20 @@ char **strv_copy_or_null(char *const *v)
 		}
 	return n;
 }
+
+int line_next(const char *text, size_t len, size_t *off, size_t max, char **ret_line)
+{
+	const char *start, *nl;
+	size_t ll;
+
+	if (*off >= len)
+		return 0;
+	start = text + *off;
+	nl = memchr(start, '\n', len - *off);
+	ll = nl ? (size_t)(nl - start) : len - *off;
+	*off += ll + 1;
+	if (ll > max || memchr(start, '\0', ll))
+		return -E2BIG;
+	*ret_line = strndup(start, ll);
+	return *ret_line ? 1 : -ENOMEM;
+}

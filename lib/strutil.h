@@ -70,6 +70,12 @@ bool strv_contains(char *const *v, const char *s);
 bool strv_contains_case(char *const *v, const char *s);
 /* Splits on runs of white space; empty input gives an empty vector. */
 int strv_split_ws(const char *s, char ***ret);
+
+/* The next line of text[0, len) at *off, which moves past it and its '\n':
+ * a malloc'ed copy without the '\n' in *ret_line. 1 for a line, 0 at the
+ * end, -E2BIG for a line longer than max bytes or holding a NUL (*off
+ * still moves past it), -ENOMEM. For /proc files read whole. */
+int line_next(const char *text, size_t len, size_t *off, size_t max, char **ret_line);
 char *strv_join(char *const *v, const char *sep);
 /* A deep copy of a vector; NULL on allocation failure. */
 char **strv_copy_or_null(char *const *v);

@@ -92,23 +92,20 @@ int mountinfo_parse(const char *text, size_t len, struct mount_table *ret,
 
 	if (!text && len > 0)
 		return -EINVAL;
-	for (size_t off = 0; off < len;) {
-		const char *nl = memchr(text + off, '\n', len - off);
-		size_t ll = nl ? (size_t)(nl - (text + off)) : len - off;
+	for (size_t off = 0;;) {
 		_cleanup_free_ char *line = NULL;
 		struct mount_entry e;
-		int r;
+		int r = line_next(text, len, &off, MOUNT_MAX_LINE, &line);
 
-		line = ll <= MOUNT_MAX_LINE ? strndup(text + off, ll) : NULL;
-		off += ll + 1;
-		if (ll > MOUNT_MAX_LINE || (line && strlen(line) != ll) ||
-		    t.n >= MOUNT_MAX_ENTRIES) {
+		if (r == 0)
+			break;
+		if (r == -E2BIG || (r > 0 && t.n >= MOUNT_MAX_ENTRIES)) {
 			skipped++; /* too long, embedded NUL, or too many */
 			continue;
 		}
-		if (!line) {
+		if (r < 0) {
 			mount_table_done(&t);
-			return -ENOMEM;
+			return r;
 		}
 		if (isempty(strstrip(line)))
 			continue;

@@ -66,23 +66,20 @@ int swaps_parse(const char *text, size_t len, struct swap_table *ret, size_t *re
 
 	if (!text && len > 0)
 		return -EINVAL;
-	for (size_t off = 0; off < len; first = false) {
-		const char *nl = memchr(text + off, '\n', len - off);
-		size_t ll = nl ? (size_t)(nl - (text + off)) : len - off;
+	for (size_t off = 0;; first = false) {
 		_cleanup_free_ char *line = NULL;
 		struct swap_entry e;
-		int r;
+		int r = line_next(text, len, &off, SWAP_MAX_LINE, &line);
 
-		line = ll <= SWAP_MAX_LINE ? strndup(text + off, ll) : NULL;
-		off += ll + 1;
-		if (ll > SWAP_MAX_LINE || (line && strlen(line) != ll) ||
-		    t.n >= SWAP_MAX_ENTRIES) {
-			skipped++;
+		if (r == 0)
+			break;
+		if (r == -E2BIG || (r > 0 && t.n >= SWAP_MAX_ENTRIES)) {
+			skipped++; /* too long, embedded NUL, or too many */
 			continue;
 		}
-		if (!line) {
+		if (r < 0) {
 			swap_table_done(&t);
-			return -ENOMEM;
+			return r;
 		}
 		if (isempty(strstrip(line)) || (first && startswith(line, "Filename")))
 			continue;

@@ -2,6 +2,7 @@
  * malformed lines, bounds, and the longest-prefix lookup. */
 #include "config.h"
 
+#include "lib/strutil.h"
 #include "probes/probes.h"
 #include "tests/probe-test-util.h"
 #include "tests/tap.h"
@@ -140,8 +141,42 @@ static void test_hostile(void)
 	mount_table_done(&t);
 }
 
+/* The line splitter mountinfo and swaps share (lib/strutil.c). */
+static void test_line_next(void)
+{
+	static const char text[] = "one\n\ntoo long here\nn\0l\nlast";
+	const char *want[] = { "one", "", NULL, NULL, "last" };
+	const int want_r[] = { 1, 1, -E2BIG, -E2BIG, 1 };
+	size_t off = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		char *line = NULL;
+		int r = line_next(text, sizeof(text) - 1, &off, 8, &line);
+
+		is_int(r, want_r[i], "line_next %zu: result", i);
+		if (want[i])
+			is_str(line, want[i], "line_next %zu: text", i);
+		else
+			ok(!line, "line_next %zu: no line, skipped", i);
+		free(line);
+	}
+	is_int(line_next(text, sizeof(text) - 1, &off, 8, &(char *){ NULL }), 0, "line_next: end");
+	off = 0;
+	is_int(line_next("", 0, &off, 8, &(char *){ NULL }), 0, "line_next: empty input");
+	off = 0;
+	{
+		char *line = NULL;
+
+		is_int(line_next("x\n", 2, &off, 8, &line), 1, "line_next: final newline");
+		is_int(off, 2, "line_next: offset past it");
+		free(line);
+		is_int(line_next("x\n", 2, &off, 8, &line), 0, "line_next: then the end");
+	}
+}
+
 int main(void)
 {
+	test_line_next();
 	test_lines();
 	test_fixture();
 	test_hostile();
