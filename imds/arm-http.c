@@ -67,47 +67,23 @@ static size_t header_cb(char *data, size_t size, size_t nitems, void *userdata)
 	return n;
 }
 
-static long ms_of(double s)
-{
-	return MAX(1L, (long)ceil(s * 1000));
-}
-
 static CURLcode setup(CURL *c, const struct arm_http_req *req, struct sink *sink)
 {
-	double left = req->deadline - now_monotonic();
-	CURLcode cc = CURLE_OK;
+	CURLcode cc = http_easy_setup(c, &(struct http_easy_opts){
+		.url = req->url,
+		.headers = req->headers,
+		.no_proxy = req->no_proxy,
+		.deadline = req->deadline,
+		.connect_timeout = ARM_CONNECT_TIMEOUT,
+		.write_cb = write_cb,
+		.write_data = sink,
+	});
 
-#define SET(opt, val) \
-	if (cc == CURLE_OK) \
-		cc = curl_easy_setopt(c, opt, val)
-	SET(CURLOPT_URL, req->url);
-	SET(CURLOPT_HTTPHEADER, req->headers);
-	SET(CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
-	if (req->no_proxy) {
-		SET(CURLOPT_PROXY, "");
-		SET(CURLOPT_NOPROXY, "*");
-	}
-	SET(CURLOPT_FOLLOWLOCATION, 0L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	SET(CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_TIMEOUT_MS, ms_of(left));
-	SET(CURLOPT_CONNECTTIMEOUT_MS, ms_of(MIN(left, ARM_CONNECT_TIMEOUT)));
-	SET(CURLOPT_WRITEFUNCTION, write_cb);
-	SET(CURLOPT_WRITEDATA, sink);
-	SET(CURLOPT_HEADERFUNCTION, header_cb);
-	SET(CURLOPT_HEADERDATA, sink);
-#undef SET
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(c, CURLOPT_HEADERDATA, sink);
 	return cc;
-}
-
-static void curl_easy_cleanupp(CURL **c)
-{
-	if (*c)
-		curl_easy_cleanup(*c);
 }
 
 void arm_http_get(const struct arm_http_req *req, struct arm_reply *reply)

@@ -89,51 +89,27 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userdata)
 	return strbuf_failed(&reply->body) ? 0 : n;
 }
 
-static void curl_easy_cleanupp(CURL **c)
-{
-	if (*c)
-		curl_easy_cleanup(*c);
-}
-
 static void curl_slist_free_allp(struct curl_slist **l)
 {
 	if (*l)
 		curl_slist_free_all(*l);
 }
 
-static long ms_of(double s)
-{
-	return MAX(1L, (long)ceil(s * 1000));
-}
-
 static CURLcode setup_easy(CURL *c, const struct fetch *f, const char *url,
 			   struct curl_slist *headers, void **cb_data)
 {
-	double left = f->deadline - now_monotonic();
-	CURLcode cc = CURLE_OK;
+	CURLcode cc = http_easy_setup(c, &(struct http_easy_opts){
+		.url = url,
+		.headers = headers,
+		.no_proxy = true, /* IMDS is link-local: a proxy must never see these requests */
+		.deadline = f->deadline,
+		.connect_timeout = f->connect_timeout,
+		.write_cb = write_cb,
+		.write_data = cb_data,
+	});
 
-#define SET(opt, val) \
-	if (cc == CURLE_OK) \
-		cc = curl_easy_setopt(c, opt, val)
-	SET(CURLOPT_URL, url);
-	SET(CURLOPT_HTTPHEADER, headers);
-	SET(CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
-	/* IMDS is link-local: a proxy must never see these requests. */
-	SET(CURLOPT_PROXY, "");
-	SET(CURLOPT_NOPROXY, "*");
-	SET(CURLOPT_FOLLOWLOCATION, 0L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	SET(CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_TIMEOUT_MS, ms_of(left));
-	SET(CURLOPT_CONNECTTIMEOUT_MS, ms_of(MIN(left, f->connect_timeout)));
-	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->max_body);
-	SET(CURLOPT_WRITEFUNCTION, write_cb);
-	SET(CURLOPT_WRITEDATA, cb_data);
-#undef SET
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->max_body);
 	return cc;
 }
 
