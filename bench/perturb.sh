@@ -20,19 +20,15 @@ while getopts "d:r:c:h" opt; do
 	d) duration=$OPTARG ;;
 	r) rounds=$OPTARG ;;
 	c) conns=$OPTARG ;;
-	*) sed -n '2,13p' "$0"; exit 2 ;;
+	*) sed -n '2,12p' "$0"; exit 2 ;;
 	esac
 done
 
 here=$(cd "$(dirname "$0")" && pwd)
-if [ -z "${XTSBENCH:-}" ]; then
-	for c in "$here/xtsbench" "$here/../_build/bench/xtsbench" "${top_builddir:-.}/bench/xtsbench"; do
-		[ -x "$c" ] && XTSBENCH=$c && break
-	done
-fi
-[ -n "${XTSBENCH:-}" ] || { echo "xtsbench not found: set XTSBENCH" >&2; exit 2; }
-command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 2; }
-command -v python3 >/dev/null || { echo "python3 not found (apt-get install python3)" >&2; exit 2; }
+. "$here/common.sh"
+find_xtsbench "$here"
+need wrk wrk
+need python3 python3
 
 tmp=$(mktemp -d)
 server=

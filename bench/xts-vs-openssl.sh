@@ -28,14 +28,10 @@ while getopts "r:s:b:x:h" opt; do
 done
 
 here=$(cd "$(dirname "$0")" && pwd)
-if [ -z "${XTSBENCH:-}" ]; then
-	for c in "$here/xtsbench" "$here/../_build/bench/xtsbench" "${top_builddir:-.}/bench/xtsbench"; do
-		[ -x "$c" ] && XTSBENCH=$c && break
-	done
-fi
-[ -n "${XTSBENCH:-}" ] || { echo "xtsbench not found: build it (make bench/xtsbench) or set XTSBENCH" >&2; exit 2; }
-command -v openssl >/dev/null || { echo "openssl not found (apt-get install openssl)" >&2; exit 2; }
-command -v python3 >/dev/null || { echo "python3 not found (apt-get install python3)" >&2; exit 2; }
+. "$here/common.sh"
+find_xtsbench "$here"
+need openssl openssl
+need python3 python3
 
 exec python3 - "$XTSBENCH $extra" "$rounds" "$seconds" "$budget" <<'EOF'
 import json, os, re, shlex, shutil, statistics, subprocess, sys
