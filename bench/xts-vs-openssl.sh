@@ -10,7 +10,7 @@
 # Rounds interleave atrest and its peers so that drift on a shared host hits
 # both; the table shows medians. XTSBENCH names the atrest command that
 # prints the benchmark JSON (default: the in-tree driver bench/xtsbench;
-# later `atrest bench --format json`).
+# `atrest bench --format json` works too).
 set -euo pipefail
 
 rounds=5
@@ -23,7 +23,7 @@ while getopts "r:s:b:x:h" opt; do
 	s) seconds=$OPTARG ;;
 	b) budget=$OPTARG ;;
 	x) extra=$OPTARG ;;
-	*) sed -n '2,15p' "$0"; exit 2 ;;
+	*) sed -n '2,13p' "$0"; exit 2 ;;
 	esac
 done
 
