@@ -65,6 +65,36 @@ static inline void tap_diag(const char *fmt, ...)
 	putchar('\n');
 }
 
+/* A whole file, NUL-terminated (malloc'ed), its length in *ret_len unless
+ * NULL; NULL when it cannot be read or memory runs out. */
+static inline char *tap_read_file(const char *path, size_t *ret_len)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (!f)
+		return NULL;
+	do {
+		if (cap - len < 4096) {
+			char *nb = realloc(buf, cap = cap * 2 + 4096 + 1);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+	} while (n > 0);
+	fclose(f);
+	buf[len] = '\0';
+	if (ret_len)
+		*ret_len = len;
+	return buf;
+}
+
 static inline void tap_skip_all(const char *reason)
 {
 	printf("1..0 # SKIP %s\n", reason);

@@ -12,16 +12,8 @@ static char *slurp_sample(const char *name)
 {
 	const char *dir = getenv("SAMPLES");
 	_cleanup_free_ char *path = strprintf("%s/arm/%s", dir ? dir : "tests/samples", name);
-	_cleanup_fclose_ FILE *f = path ? fopen(path, "re") : NULL;
-	struct strbuf sb = { 0 };
-	char buf[4096];
-	size_t n;
 
-	if (!f)
-		return NULL;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		strbuf_append_n(&sb, buf, n);
-	return strbuf_steal(&sb);
+	return path ? tap_read_file(path, NULL) : NULL;
 }
 
 /* The samples wrap the body: {"responses": {"200": {"body": ...}}}. The

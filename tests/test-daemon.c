@@ -284,13 +284,7 @@ static void test_lifecycle(int nfd, const char *npath, const char *errpath)
 	n2 = collect_notify(0.1);
 	ok(strstr(n2, "STOPPING=1"), "STOPPING=1 sent");
 
-	_cleanup_fclose_ FILE *f = fopen(errpath, "re");
-	struct strbuf sb = {};
-	char buf[4096];
-	size_t n;
-	while (f && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-		strbuf_append_n(&sb, buf, n);
-	log = strbuf_steal(&sb);
+	log = tap_read_file(errpath, NULL);
 	ok(log && strstr(log, "atrest: host.encryption_at_host node: pass (critical): "), "journal fallback on stderr");
 	ok(log && strstr(log, "atrest: verdict: indeterminate (was noncompliant)"), "verdict change logged");
 	is_int(count(log, "atrest: verdict:"), 2, "verdict logged only when it changes");

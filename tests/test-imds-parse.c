@@ -81,22 +81,6 @@ static char *samples_dir(void)
 	return strprintf("%s/tests/samples/imds", top ? top : ".");
 }
 
-static char *read_all(const char *path, size_t *ret_len)
-{
-	FILE *f = fopen(path, "re");
-	struct strbuf sb = { 0 };
-	char buf[4096];
-	size_t n;
-
-	if (!f)
-		return NULL;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		strbuf_append_n(&sb, buf, n);
-	fclose(f);
-	*ret_len = sb.len;
-	return strbuf_steal(&sb);
-}
-
 /* The tests unwrap swagger examples the way the loopback server does. */
 static char *unwrap(char *text, size_t *len)
 {
@@ -124,7 +108,7 @@ static void check_sample(const char *dir, const struct sample_case *c)
 	size_t len = 0;
 	int r;
 
-	text = read_all(path, &len);
+	text = tap_read_file(path, &len);
 	if (!ok(text, "%s: readable", c->file))
 		return;
 	text = unwrap(text, &len);
@@ -164,7 +148,7 @@ static void check_sample_details(const char *dir)
 	struct imds_instance inst = { 0 };
 	size_t len = 0;
 
-	text = unwrap(read_all(path, &len), &len);
+	text = unwrap(tap_read_file(path, &len), &len);
 	if (!is_int(imds_parse_instance(text, len, &inst, &err), 0, "2023-07-01 parses"))
 		return;
 	is_int(inst.data_disks[0].lun, 0, "data disk lun \"0\" read as 0");
@@ -382,7 +366,7 @@ static void check_versions(const char *dir)
 	const char *mixed = "{\"apiVersions\":[\"2021-01-01\",5,\"../x\",\"2021-02-01?a=b\","
 			    "\"2021-02-01\"]}";
 
-	text = unwrap(read_all(path, &len), &len);
+	text = unwrap(tap_read_file(path, &len), &len);
 	is_int(imds_parse_versions(text, len, &v, &err), 0, "GetVersions parses");
 	is_int(strv_length(v), 31, "31 versions");
 	ok(strv_contains(v, "2021-12-13") && strv_contains(v, "2023-07-01"), "versions listed");

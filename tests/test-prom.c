@@ -9,20 +9,6 @@
 #include "tests/daemon-fixture.h"
 #include "tests/tap.h"
 
-static char *read_all(const char *path)
-{
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	struct strbuf sb = {};
-	char buf[4096];
-	size_t n;
-
-	if (!f)
-		return NULL;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		strbuf_append_n(&sb, buf, n);
-	return strbuf_steal(&sb);
-}
-
 /* Compares with tests/golden/NAME; ATREST_UPDATE_GOLDEN=1 rewrites it. */
 static void golden(const char *name, const char *got)
 {
@@ -38,7 +24,7 @@ static void golden(const char *name, const char *got)
 			fclose(f);
 		}
 	}
-	want = read_all(path);
+	want = tap_read_file(path, NULL);
 	if (!ok(want && streq(want, got), "%s matches the golden file", name))
 		tap_diag("regenerate with ATREST_UPDATE_GOLDEN=1 after checking the difference");
 }
