@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent/daemon.h"
 #include "tests/daemon-fixture.h"
@@ -94,6 +96,28 @@ static _noreturn_ void daemon_child(char **argv)
 	_exit(daemon_run(&o) == 0 ? 0 : 1);
 }
 
+/* A cross build runs its tests under an emulator (make check sets
+ * ATREST_TEST_EMULATOR): the kernel cannot exec a binary of another
+ * architecture, the emulator's wrapper can. */
+static void exec_self(const char *notify_path, const char *stderr_path, const char *wfd)
+{
+	const char *emu = getenv("ATREST_TEST_EMULATOR");
+	char self[PATH_MAX];
+	ssize_t k;
+
+	if (!emu || !*emu) {
+		execl("/proc/self/exe", "test-daemon", "--daemon-child", notify_path, stderr_path,
+		      wfd, slow ? "slow" : "fast", conf_path, (char *)NULL);
+		return;
+	}
+	k = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (k <= 0)
+		return;
+	self[k] = '\0';
+	execl(emu, emu, self, "--daemon-child", notify_path, stderr_path, wfd,
+	      slow ? "slow" : "fast", conf_path, (char *)NULL);
+}
+
 static pid_t start_daemon(const char *notify_path, const char *stderr_path)
 {
 	char wfd[16];
@@ -107,8 +131,7 @@ static pid_t start_daemon(const char *notify_path, const char *stderr_path)
 		close(port_pipe[1]);
 		return pid;
 	}
-	execl("/proc/self/exe", "test-daemon", "--daemon-child", notify_path, stderr_path, wfd,
-	      slow ? "slow" : "fast", conf_path, (char *)NULL);
+	exec_self(notify_path, stderr_path, wfd);
 	_exit(127);
 }
 

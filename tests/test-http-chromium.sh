@@ -11,7 +11,8 @@ trap cleanup EXIT
 n=0; fail=0
 ok() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
 
-"$SERVE" > "$T/port" & SP=$!
+# ATREST_TEST_EMULATOR: a cross build runs the helper under its emulator.
+${ATREST_TEST_EMULATOR:-} "$SERVE" > "$T/port" & SP=$!
 i=0; until [ -s "$T/port" ] || [ $i -gt 100 ]; do sleep 0.05; i=$((i+1)); done
 URL="http://127.0.0.1:$(head -1 "$T/port")/"
 FLAGS="--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update

@@ -10,7 +10,8 @@ T=$(mktemp -d)
 cleanup() { [ -n "${PP:-}" ] && kill "$PP" 2>/dev/null; [ -n "${SP:-}" ] && kill "$SP" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 
-"$SERVE" > "$T/port" & SP=$!
+# ATREST_TEST_EMULATOR: a cross build runs the helper under its emulator.
+${ATREST_TEST_EMULATOR:-} "$SERVE" > "$T/port" & SP=$!
 i=0; until [ -s "$T/port" ] || [ $i -gt 100 ]; do sleep 0.05; i=$((i+1)); done
 PORT=$(head -1 "$T/port")
 PPORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
