@@ -170,8 +170,12 @@ views() {
 	section lsblk /usr/local/bin/lsblk -J -o NAME,KNAME,MAJ:MIN,TYPE,SIZE,FSTYPE,MOUNTPOINTS
 	section mounts cat /proc/self/mountinfo
 	section swaps cat /proc/swaps
-	section crypto sh -c 'grep -m1 ^flags /proc/cpuinfo | tr " " "\n" | grep -x -e aes -e vaes -e avx2
-		grep -A2 "^name *: xts(aes)" /proc/crypto'
+	# The machine, the CPU's AES features (x86 "flags", arm64 "Features")
+	# and every xts(aes) implementation with its priority.
+	section crypto sh -c 'echo "machine $(uname -m)"
+		grep -m1 -E "^(flags|Features)" /proc/cpuinfo | tr " " "\n" |
+			grep -x -e aes -e vaes -e avx2 -e pmull -e asimd
+		grep -A4 "^name *: xts(aes)" /proc/crypto'
 	section nocap-proof capsh --drop=cap_sys_admin --shell=/bin/sh -- -c \
 		'grep ^CapEff /proc/self/status; dmsetup table cryptswap >/dev/null'
 }
@@ -190,6 +194,9 @@ CONF
 	section atrest-devices timeout 30 atrest devices $ATREST_ARGS
 	section atrest-check-nocap capsh --drop=cap_sys_admin --shell=/bin/sh -- -c \
 		"timeout 30 atrest check $ATREST_ARGS --no-bench $REQUIRE"
+	# The benchmark's kernel path: which driver it names (its figure under
+	# TCG means nothing).
+	section atrest-bench timeout 60 atrest bench --format json --seconds 1
 }
 
 # Rounds interleave the peers, so that a change in the host's load (TCG

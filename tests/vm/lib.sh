@@ -2,22 +2,30 @@
 # the kernel, build the initramfs, make the disks and boot the guest.
 
 VM_DIR=$(cd "$(dirname "$0")" && pwd)
-VM_TIMEOUT=${ATREST_VM_TIMEOUT:-150}
+# The guest's Debian architecture: the one atrest was built for (make sets
+# ATREST_VM_ARCH from configure's --host). An arm64 guest runs under TCG
+# on an amd64 machine, several times slower than an amd64 one.
+VM_ARCH=${ATREST_VM_ARCH:-amd64}
+case $VM_ARCH in
+arm64) VM_TIMEOUT=${ATREST_VM_TIMEOUT:-600} ;;
+*) VM_TIMEOUT=${ATREST_VM_TIMEOUT:-150} ;;
+esac
 
 # Milliseconds since the epoch, for the timings the test prints.
 vm_now() { echo $(( $(date +%s%N) / 1000000 )); }
 vm_secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
 
-# Sets KVER, KROOT, VMLINUZ, BUSYBOX; returns prepare.sh's status (77: a host
-# tool is missing).
+# Sets KVER, KROOT, VMLINUZ, BUSYBOX, QEMU and, for a foreign guest,
+# TOOLROOT; returns prepare.sh's status (77: a host tool is missing).
 vm_prepare() {
-	vm_env=$(sh "$VM_DIR/prepare.sh") || return $?
+	TOOLROOT=
+	vm_env=$(sh "$VM_DIR/prepare.sh" "$VM_ARCH") || return $?
 	eval "$vm_env"
 }
 
 vm_initramfs() {
-	sh "$VM_DIR/mkinitramfs.sh" "$KROOT" "$KVER" "$BUSYBOX" "$1" \
-		"$VM_DIR/guest.sh" "$2"
+	VM_ARCH=$VM_ARCH sh "$VM_DIR/mkinitramfs.sh" "$KROOT" "$KVER" "$BUSYBOX" "$1" \
+		"$VM_DIR/guest.sh" "$2" ${TOOLROOT:+"$TOOLROOT"}
 }
 
 # Sparse raw images: OS and resource disk, then data LUNs 0..N-1.
@@ -33,13 +41,20 @@ vm_disks() {
 # Boots the cloud kernel under TCG with an Azure-like SCSI layout: OS disk
 # (LUN 0) and resource disk (LUN 1) on scsi0 at 00:07.0, data LUNs on scsi1
 # at 00:08.0, every device at a fixed PCI address so guest names are stable.
+# arm64: qemu's "virt" board (device tree, PCIe host bridge, PL011 console),
+# -cpu max for the ARMv8 Crypto Extensions, no network card (none is used,
+# and its option ROM is not installed).
 # Usage: vm_boot WORKDIR INITRD NDATA CONSOLE_LOG [EXTRA_CMDLINE]
 vm_boot() {
 	work=$1 initrd=$2 ndata=$3 log=$4 extra=${5:-}
 	msft="vendor=Msft,product=Virtual Disk"
-	set -- -accel tcg -cpu max -smp 1 -m 1G -nographic -no-reboot \
+	case $VM_ARCH in
+	arm64) set -- -machine virt -nic none ; console=ttyAMA0 ;;
+	*) set -- ; console=ttyS0 ;;
+	esac
+	set -- "$@" -accel tcg -cpu max -smp 1 -m 1G -nographic -no-reboot \
 		-kernel "$VMLINUZ" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 quiet $extra" \
+		-append "console=$console panic=-1 quiet $extra" \
 		-device virtio-rng-pci,addr=0x6 \
 		-device virtio-scsi-pci,id=scsi0,addr=0x7 \
 		-drive "file=$work/os.img,if=none,id=os,format=raw" \
@@ -53,5 +68,5 @@ vm_boot() {
 			-device "scsi-hd,drive=lun$i,bus=scsi1.0,scsi-id=0,lun=$i,$msft"
 		i=$((i + 1))
 	done
-	timeout "$VM_TIMEOUT" qemu-system-x86_64 "$@" < /dev/null > "$log" 2>&1
+	timeout "$VM_TIMEOUT" "${QEMU:-qemu-system-x86_64}" "$@" < /dev/null > "$log" 2>&1
 }
