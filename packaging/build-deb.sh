@@ -2,10 +2,13 @@
 # Builds the Debian package from this source tree: copies the tree to a
 # scratch directory, puts packaging/debian at ./debian there, and runs
 # dpkg-buildpackage -us -uc -b. The .deb and .changes land in OUTDIR.
-# Usage: packaging/build-deb.sh [OUTDIR]     (default: ./_deb)
+# With ARCH (a Debian architecture, e.g. arm64) it cross-builds the package
+# for ARCH with multiarch (needs packaging/cross/setup.sh ARCH first).
+# Usage: packaging/build-deb.sh [OUTDIR [ARCH]]     (default: ./_deb, native)
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$src/_deb}
+arch=${2:-}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 version=$(dpkg-parsechangelog -l "$src/packaging/debian/changelog" -S Version)
@@ -23,7 +26,16 @@ tar -C "$src" \
 rm -rf "$tree/debian"
 cp -a "$src/packaging/debian" "$tree/debian"
 
-(cd "$tree" && dpkg-buildpackage -us -uc -b)
+if [ -n "$arch" ] && [ "$arch" != "$(dpkg --print-architecture)" ]; then
+	# A cross build: the compiler for ARCH, and no test run (dh cannot run
+	# ARCH programs; the project's CI runs the tests under qemu instead).
+	triplet=$(dpkg-architecture -a"$arch" -qDEB_HOST_GNU_TYPE 2>/dev/null)
+	export CC="$triplet-gcc"
+	export DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:+$DEB_BUILD_OPTIONS }nocheck"
+	(cd "$tree" && dpkg-buildpackage -us -uc -b --host-arch "$arch" -Pcross,nocheck)
+else
+	(cd "$tree" && dpkg-buildpackage -us -uc -b)
+fi
 cp "$work"/atrest_"$version"_*.deb "$work"/atrest_"$version"_*.changes \
 	"$work"/atrest_"$version"_*.buildinfo "$out"/
 cp "$work"/atrest-dbgsym_"$version"_*.deb "$out"/ 2>/dev/null || true

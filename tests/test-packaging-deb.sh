@@ -2,8 +2,12 @@
 # Builds the Debian package with dpkg-buildpackage and lints it with lintian
 # (no error or warning allowed). Slow (a full build): runs only with
 # ATREST_TEST_DEB=1. Needs dpkg-dev, debhelper, lintian and the -dev packages.
+# In a cross build (make sets ATREST_DEB_ARCH from configure's --host) the
+# package is cross-built for that architecture (packaging/cross/setup.sh).
 set -u
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+native=$(dpkg --print-architecture 2>/dev/null || echo unknown)
+arch=${ATREST_DEB_ARCH:-$native}
 
 if [ "${ATREST_TEST_DEB:-0}" != 1 ]; then
 	echo "1..0 # SKIP slow package build; set ATREST_TEST_DEB=1 to run it"
@@ -22,12 +26,12 @@ ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
 check() { desc=$1; shift; if "$@"; then ok "$desc"; else not_ok "$desc"; fi; }
 
-"$srcdir/packaging/build-deb.sh" "$tmp/out" >"$tmp/build.log" 2>&1
+"$srcdir/packaging/build-deb.sh" "$tmp/out" "$arch" >"$tmp/build.log" 2>&1
 rc=$?
 tail -n 5 "$tmp/build.log" | sed 's/^/# /'
-check "dpkg-buildpackage -us -uc -b succeeds" [ "$rc" -eq 0 ]
-deb=$(ls "$tmp"/out/atrest_*_*.deb 2>/dev/null | head -n 1)
-changes=$(ls "$tmp"/out/atrest_*_*.changes 2>/dev/null | head -n 1)
+check "dpkg-buildpackage -us -uc -b succeeds ($arch on $native)" [ "$rc" -eq 0 ]
+deb=$(ls "$tmp"/out/atrest_*_"$arch".deb 2>/dev/null | head -n 1)
+changes=$(ls "$tmp"/out/atrest_*_"$arch".changes 2>/dev/null | head -n 1)
 if [ -z "$deb" ] || [ -z "$changes" ]; then
 	sed 's/^/# /' "$tmp/build.log" | tail -n 40
 	not_ok "package files were produced"
@@ -40,6 +44,18 @@ rc=$?
 sed 's/^/# lintian: /' "$tmp/lintian.out"
 check "lintian: no error or warning" [ "$rc" -eq 0 ]
 check "lintian reports no E: or W: tag" sh -c '! grep -Eq "^[EW]: " "$1"' sh "$tmp/lintian.out"
+
+# The package and the binary in it are for the architecture asked for.
+check "package architecture is $arch" [ "$(dpkg-deb -f "$deb" Architecture)" = "$arch" ]
+case $arch in
+amd64) machine='Advanced Micro Devices X86-64' ;;
+arm64) machine=AArch64 ;;
+*) machine=unknown ;;
+esac
+dpkg-deb --fsys-tarfile "$deb" | tar -xOf - ./usr/bin/atrest >"$tmp/atrest.bin"
+readelf -h "$tmp/atrest.bin" | sed -n 's/^ *Machine: *//p' >"$tmp/machine"
+check "usr/bin/atrest is an ELF for $machine ($(cat "$tmp/machine"))" \
+	grep -qxF "$machine" "$tmp/machine"
 
 dpkg-deb -c "$deb" | awk '{ print $NF }' >"$tmp/files"
 for f in ./usr/bin/atrest ./lib/systemd/system/atrest.service \
