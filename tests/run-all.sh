@@ -1,7 +1,9 @@
 #!/bin/bash
 # The whole test suite, as CI runs it: the normal build's `make check`, the
-# same under ASan+UBSan, dm-crypt in a VM (`make check-vm`), and
-# `make distcheck`. Ends with one "N passed, N failed" line.
+# same under ASan+UBSan, dm-crypt in a VM (`make check-vm`), the arm64
+# cross build's `make check` under qemu-user and its dm-crypt VM under
+# qemu-system-aarch64 (with the arm64 .deb), and `make distcheck`. Ends
+# with one "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 [ -x configure ] || ./autogen.sh >/dev/null
@@ -45,15 +47,35 @@ build_and_check() { # DIR [configure options]
 # The slow Debian package build and lint runs once, in the first stage.
 ATREST_TEST_DEB=1 stage "build + make check" build_and_check _build
 stage "ASan+UBSan make check" build_and_check _build-san --enable-asan --enable-ubsan
-vm_tap() { # counts the TAP lines of check-vm, which runs outside the harness
-	(cd _build && ATREST_VM_REQUIRE=1 make -s check-vm) >_build/check-vm.out 2>&1
+vm_tap() { # [BUILDDIR]: counts the TAP lines of check-vm, which runs outside the harness
+	local dir=${1:-_build}
+	(cd "$dir" && ATREST_VM_REQUIRE=1 make -s check-vm) >"$dir/check-vm.out" 2>&1
 	local r=$?
-	passed=$((passed + $(grep -c '^ok ' _build/check-vm.out)))
-	failed=$((failed + $(grep -c '^not ok ' _build/check-vm.out)))
-	grep -E '^not ok|^# (timings|sc |[a-h] )' _build/check-vm.out
+	passed=$((passed + $(grep -c '^ok ' "$dir/check-vm.out")))
+	failed=$((failed + $(grep -c '^not ok ' "$dir/check-vm.out")))
+	grep -E '^not ok|^# (timings|sc |[a-h] )|guest kernel|benchmark names' "$dir/check-vm.out"
 	return $r
 }
 stage "dm-crypt in qemu (make check-vm)" vm_tap
+
+# arm64 (tests/cross/README.md): the cross toolchain and arm64 packages
+# (packaging/cross/setup.sh, idempotent), the arm64 root (cached by
+# checksum), then the same make check under qemu-user, with the arm64 .deb
+# built and linted, and the dm-crypt VM with an arm64 kernel.
+arm64_setup() {
+	sh packaging/cross/setup.sh arm64 >_build-arm64.setup 2>&1 &&
+		ARM64_ROOT=$(sh packaging/cross/root.sh arm64 2>>_build-arm64.setup)
+	local r=$?
+	[ $r -eq 0 ] || tail -30 _build-arm64.setup
+	return $r
+}
+ARM64_ROOT=
+stage "arm64: cross toolchain and arm64 root" arm64_setup
+if [ -n "$ARM64_ROOT" ]; then
+	ATREST_TEST_DEB=1 stage "arm64: cross build + make check (qemu-user)" build_and_check \
+		_build-arm64 --host=aarch64-linux-gnu "ATREST_EMULATOR=qemu-aarch64-static -L $ARM64_ROOT"
+	stage "arm64: dm-crypt in qemu-system-aarch64 (make check-vm)" vm_tap _build-arm64
+fi
 stage "make distcheck" bash -c 'cd _build && make -s distcheck >/dev/null'
 
 echo
