@@ -21,9 +21,10 @@ fx = os.path.join(top, "tests", "fixtures")
 n = 0
 fails = 0
 
-# (scenario, subject): a node whose temp disk is plain, EAH off. gen1-plain
-# has the SCSI resource disk, nvme-v6 a plain local NVMe disk.
-NODES = [("gen1-plain", "resource"), ("nvme-v6", "local:2")]
+# (scenario, subject): a node whose temp disk is plain once EAH is off.
+# Arm sizes are Generation 2 only: gen2-luks-data has the Gen2 SCSI
+# resource disk, nvme-v6 a plain local NVMe disk.
+NODES = [("gen2-luks-data", "resource"), ("nvme-v6", "local:2")]
 
 
 def ok(cond, what, todo=None, diag=()):
