@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Settings from the configuration file and the command line. The file is
  * INI (libinih); unknown sections and keys are errors so a typo cannot
  * silently weaken a policy. */
@@ -24,9 +25,9 @@ struct config {
 	char *client_id;
 	char *object_id;
 	char *msi_res_id;
-	double arm_timeout;           /* 0 = default */
-	double arm_cache;             /* 0 = default */
-	double arm_start_jitter;      /* < 0 = default */
+	double arm_timeout;      /* 0 = default */
+	double arm_cache;        /* 0 = default */
+	double arm_start_jitter; /* < 0 = default */
 
 	struct policy policy;
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The ARM step: a token, then the VM (or scale-set instance), each disk IMDS
  * lists and each distinct disk encryption set, all within one deadline; and
  * the cache that keeps ARM's answer for hours so a fleet stays far below
@@ -12,7 +13,7 @@
 #include "imds/arm-http.h"
 #include "imds/http-util.h"
 #include "lib/timeutil.h"
-#include "imds/arm-impl.h"
+#include "imds/arm-internal.h"
 #include "imds/arm-token.h"
 #include "lib/log.h"
 
@@ -30,11 +31,11 @@ struct arm_cache {
 	struct arm_sched sched;
 	uint64_t rng;
 
-	char *token;                  /* ARM_TOKEN_MAX bytes of secret memory */
-	int64_t token_expires;        /* 0 = no usable token */
-	char *token_key;              /* which identity and endpoint it is for */
+	char *token;           /* ARM_TOKEN_MAX bytes of secret memory */
+	int64_t token_expires; /* 0 = no usable token */
+	char *token_key;       /* which identity and endpoint it is for */
 
-	char *key;                    /* the inputs the last answer is for */
+	char *key; /* the inputs the last answer is for */
 	bool have_last;
 	struct arm_result last;
 };
@@ -47,7 +48,7 @@ struct step {
 	char *base;
 	double deadline;
 	unsigned requests;
-	double retry_after;           /* the longest a 429 asked for; -1 none */
+	double retry_after; /* the longest a 429 asked for; -1 none */
 	bool token_rejected;
 };
 
@@ -118,15 +119,14 @@ static char *fail_message(const struct step *s, const struct arm_reply *r, const
 		return strprintf("ARM throttled the request for the %s (HTTP 429%s): the lookup "
 				 "is retried later, never sooner than ARM asks",
 				 what, r->retry_after >= 0 ? ", Retry-After given" : "");
-	return strprintf("ARM answered HTTP %ld for the %s%s%s%s: try again later", r->status,
-			 what, desc ? " (" : "", desc ? desc : "", desc ? ")" : "");
+	return strprintf("ARM answered HTTP %ld for the %s%s%s%s: try again later", r->status, what,
+			 desc ? " (" : "", desc ? desc : "", desc ? ")" : "");
 }
 
 /* GETs a resource; on 200 hands the body over, else returns the status
  * and a message naming the permission a 401/403 lacks. */
-static int arm_get(struct step *s, const char *id, const char *api, const char *what,
-		   const char *perm, struct strbuf *ret_body, enum source_status *ret_st,
-		   char **ret_error)
+static int arm_get(struct step *s, const char *id, const char *api, const char *what, const char *perm,
+		   struct strbuf *ret_body, enum source_status *ret_st, char **ret_error)
 {
 	_cleanup_free_ char *path = arm_resource_path(id), *url = NULL;
 	_cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL;
@@ -153,8 +153,8 @@ static int arm_get(struct step *s, const char *id, const char *api, const char *
 		if (reply.cc == CURLE_OK && reply.status == 200)
 			break;
 		if (reply.status == 429)
-			s->retry_after = MAX(s->retry_after, reply.retry_after >= 0 ?
-								 reply.retry_after : 0);
+			s->retry_after = MAX(s->retry_after,
+					     reply.retry_after >= 0 ? reply.retry_after : 0);
 		wait = arm_retry_delay(&s->c->params, reply.cc == CURLE_OK ? reply.status : 0,
 				       reply.retry_after, attempt, s->deadline - now_monotonic());
 		if (wait < 0 || reply.too_big)
@@ -223,8 +223,7 @@ static void get_disk(struct step *s, const char *id, struct arm_disk *d)
 		d->error = strdup("neither IMDS nor ARM names this disk's managed disk id");
 		return;
 	}
-	if (arm_get(s, id, ARM_API_VERSION_DISK, "disk", PERM_DISK, &body, &d->status,
-		    &d->error) < 0)
+	if (arm_get(s, id, ARM_API_VERSION_DISK, "disk", PERM_DISK, &body, &d->status, &d->error) < 0)
 		return;
 	if (arm_parse_disk(body.buf, body.len, &d->encryption_type, &d->des_id, &err) < 0) {
 		d->status = SOURCE_ERROR;
@@ -246,7 +245,8 @@ static void get_des(struct step *s, struct des_entry *e)
 	if (arm_parse_des(body.buf, body.len, &e->des, &err) < 0) {
 		e->status = SOURCE_ERROR;
 		e->error = strprintf("ARM sent a disk encryption set document atrest cannot read "
-				     "(%s)", strna(err));
+				     "(%s)",
+				     strna(err));
 	} else {
 		e->status = SOURCE_OK;
 	}
@@ -260,7 +260,8 @@ static void apply_des(struct arm_disk *d, const struct des_entry *e)
 	if (e->status != SOURCE_OK) {
 		d->status = e->status;
 		d->error = strprintf("the disk names disk encryption set %s, which could not be "
-				     "read: %s", e->id, strna(e->error));
+				     "read: %s",
+				     e->id, strna(e->error));
 		return;
 	}
 	d->des_encryption_type = strdup_or_null(e->des.encryption_type);
@@ -280,8 +281,8 @@ static const char *vm_disk_id(const struct arm_vm *vm, int lun)
 	return NULL;
 }
 
-static void lookup_disks(struct step *s, const struct imds_instance *inst,
-			 const struct arm_vm *vm, struct arm_result *res)
+static void lookup_disks(struct step *s, const struct imds_instance *inst, const struct arm_vm *vm,
+			 struct arm_result *res)
 {
 	size_t n = inst->n_data_disks + 1, n_des = 0;
 	struct des_entry *des = calloc(n, sizeof(*des));
@@ -296,8 +297,8 @@ static void lookup_disks(struct step *s, const struct imds_instance *inst,
 	}
 	res->n_data_disks = inst->n_data_disks;
 	all[0] = &res->os_disk;
-	get_disk(s, inst->os_disk.managed_disk_id ? inst->os_disk.managed_disk_id :
-						    vm_disk_id(vm, -1), all[0]);
+	get_disk(s, inst->os_disk.managed_disk_id ? inst->os_disk.managed_disk_id : vm_disk_id(vm, -1),
+		 all[0]);
 	for (size_t i = 0; i < inst->n_data_disks; i++) {
 		const struct imds_disk *d = &inst->data_disks[i];
 
@@ -344,8 +345,7 @@ static bool get_token(struct step *s, const struct arm_identity *id, struct arm_
 	if (key && token_usable(c, key))
 		return true;
 	c->token_expires = 0;
-	arm_token_fetch(s->o->imds_url, s->base, id, s->deadline, c->token, &c->token_expires,
-			&tr);
+	arm_token_fetch(s->o->imds_url, s->base, id, s->deadline, c->token, &c->token_expires, &tr);
 	if (tr.status == SOURCE_OK) {
 		free(c->token_key);
 		c->token_key = TAKE_PTR(key);
@@ -396,8 +396,7 @@ static bool preconditions(const struct arm_options *o, const struct imds_instanc
 }
 
 static void lookup(struct arm_cache *c, const struct arm_options *o,
-		   const struct imds_instance *inst, struct arm_result *res,
-		   struct step *s)
+		   const struct imds_instance *inst, struct arm_result *res, struct step *s)
 {
 	struct arm_identity id = { 0 };
 	struct arm_vm vm = { .encryption_at_host = TRI_UNKNOWN };
@@ -538,12 +537,13 @@ static void pending(struct arm_cache *c, double now, struct arm_result *res)
 
 	res->status = SOURCE_OFF;
 	res->error = strprintf("the first ARM lookup is due in %.0f s (a random start-up delay "
-			       "keeps a fleet restart from flooding ARM)", in);
+			       "keeps a fleet restart from flooding ARM)",
+			       in);
 }
 
 static void run_and_store(struct arm_cache *c, const struct arm_options *o,
-			  const struct imds_instance *inst, struct arm_result *res,
-			  char *key, struct arm_result_meta *meta)
+			  const struct imds_instance *inst, struct arm_result *res, char *key,
+			  struct arm_result_meta *meta)
 {
 	struct step s = { .o = o, .c = c, .base = base_of(o->arm_url), .retry_after = -1 };
 
@@ -596,7 +596,8 @@ void arm_fetch_cached(struct arm_cache *c, const struct arm_options *o,
 		/* The disks changed while ARM asked us to wait: never sooner. */
 		res->status = SOURCE_ERROR;
 		res->error = strprintf("ARM asked atrest to wait (HTTP 429); the lookup is due in "
-				       "%.0f s", c->sched.not_before - now);
+				       "%.0f s",
+				       c->sched.not_before - now);
 		free(key);
 	} else {
 		run_and_store(c, o, inst, res, key, meta);

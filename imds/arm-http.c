@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One libcurl GET for the token and ARM clients: deadline, size cap,
  * Retry-After, proxy policy per caller, and secret-safe body buffers. */
 #include "config.h"
@@ -11,7 +12,7 @@
 #include "imds/arm-http.h"
 #include "imds/http-util.h"
 #include "lib/timeutil.h"
-#include "imds/arm-impl.h"
+#include "imds/arm-internal.h"
 #include "lib/log.h"
 
 #define ARM_CONNECT_TIMEOUT 5.0
@@ -70,14 +71,14 @@ static size_t header_cb(char *data, size_t size, size_t nitems, void *userdata)
 static CURLcode setup(CURL *c, const struct arm_http_req *req, struct sink *sink)
 {
 	CURLcode cc = http_easy_setup(c, &(struct http_easy_opts){
-		.url = req->url,
-		.headers = req->headers,
-		.no_proxy = req->no_proxy,
-		.deadline = req->deadline,
-		.connect_timeout = ARM_CONNECT_TIMEOUT,
-		.write_cb = write_cb,
-		.write_data = sink,
-	});
+						 .url = req->url,
+						 .headers = req->headers,
+						 .no_proxy = req->no_proxy,
+						 .deadline = req->deadline,
+						 .connect_timeout = ARM_CONNECT_TIMEOUT,
+						 .write_cb = write_cb,
+						 .write_data = sink,
+					 });
 
 	if (cc == CURLE_OK)
 		cc = curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The HTTP GET under the token and ARM clients: one libcurl request with a
  * deadline, a size cap, Retry-After capture, and an optional body buffer
  * that is never reallocated (secrets), plus memory for secrets. */
@@ -10,20 +11,20 @@
 struct arm_http_req {
 	const char *url;
 	struct curl_slist *headers;
-	bool no_proxy;                /* IMDS: never through a proxy */
-	double deadline;              /* monotonic seconds */
+	bool no_proxy;   /* IMDS: never through a proxy */
+	double deadline; /* monotonic seconds */
 	size_t max_body;
-	char *secret;                 /* when set, the body goes here ... */
-	size_t secret_size;           /* ... up to this many bytes (NUL kept) */
+	char *secret;       /* when set, the body goes here ... */
+	size_t secret_size; /* ... up to this many bytes (NUL kept) */
 };
 
 struct arm_reply {
 	CURLcode cc;
-	long status;                  /* 0 when no HTTP status line arrived */
+	long status; /* 0 when no HTTP status line arrived */
 	int os_errno;
 	bool too_big;
-	double retry_after;           /* seconds; -1 when absent */
-	struct strbuf body;           /* unused for secret requests */
+	double retry_after; /* seconds; -1 when absent */
+	struct strbuf body; /* unused for secret requests */
 	size_t secret_len;
 };
 

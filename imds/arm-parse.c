@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Pure parsers for the managed-identity token, ARM documents (VM or
  * scale-set instance, disk, disk encryption set), error bodies, azure.json
  * and Retry-After. Input is hostile: every value is type-checked. */
@@ -7,7 +8,7 @@
 #include <json-c/json.h>
 #include <limits.h>
 
-#include "imds/arm-impl.h"
+#include "imds/arm-internal.h"
 #include "imds/json-strict.h"
 
 #define ARM_ERROR_DESC_MAX 200
@@ -231,8 +232,7 @@ int arm_parse_vm(const char *body, size_t len, struct arm_vm *ret, char **ret_er
 		*ret_error = strdup("the document has no properties.storageProfile");
 		return -EBADMSG;
 	}
-	vm.encryption_at_host = tri_of(WALK(root, "properties", "securityProfile",
-					    "encryptionAtHost"));
+	vm.encryption_at_host = tri_of(WALK(root, "properties", "securityProfile", "encryptionAtHost"));
 	os = WALK(sp, "osDisk");
 	if (os && json_object_is_type(os, json_type_object)) {
 		vm.has_os_disk = true;
@@ -259,8 +259,7 @@ int arm_parse_vm(const char *body, size_t len, struct arm_vm *ret, char **ret_er
 	return 0;
 }
 
-int arm_parse_disk(const char *body, size_t len, char **ret_type, char **ret_des_id,
-		   char **ret_error)
+int arm_parse_disk(const char *body, size_t len, char **ret_type, char **ret_des_id, char **ret_error)
 {
 	_cleanup_json_ json_object *root = NULL;
 	json_object *enc;
@@ -397,14 +396,12 @@ static bool ends_with_dot_segment(const char *s)
 
 char *arm_resource_path(const char *id)
 {
-	if (isempty(id) || strncasecmp(id, "/subscriptions/", 15) != 0 ||
-	    strlen(id) > JSON_MAX_VALUE_LEN)
+	if (isempty(id) || strncasecmp(id, "/subscriptions/", 15) != 0 || strlen(id) > JSON_MAX_VALUE_LEN)
 		return NULL;
 	for (const char *p = id; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return NULL;
-	if (strstr(id, "//") || strstr(id, "/./") || strstr(id, "/../") ||
-	    ends_with_dot_segment(id))
+	if (strstr(id, "//") || strstr(id, "/./") || strstr(id, "/../") || ends_with_dot_segment(id))
 		return NULL;
 	return escape(id, "/()!$&'*+,;=:@");
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* When to ask ARM: the cache lifetime with jitter, the start-up delay, the
  * backoff after failures and the in-step retry policy. Pure functions of a
  * clock and a random state the caller owns, so bench/fleet can run the same
@@ -6,7 +7,7 @@
 
 #include <math.h>
 
-#include "imds/arm-impl.h"
+#include "imds/arm-internal.h"
 
 /* ARM throttles per principal, and every node of an AKS cluster shares the
  * kubelet identity (250-request bucket, 25/s refill): a node that asks ~4
@@ -50,12 +51,10 @@ bool arm_sched_due(const struct arm_sched *s, double now)
 	return now >= s->next_at && now >= s->not_before;
 }
 
-void arm_sched_success(struct arm_sched *s, const struct arm_sched_params *p, double now,
-		       uint64_t *rng)
+void arm_sched_success(struct arm_sched *s, const struct arm_sched_params *p, double now, uint64_t *rng)
 {
 	s->failures = 0;
-	s->next_at = MAX(now + p->ttl * (1.0 - p->ttl_jitter * arm_rng_uniform(rng)),
-			 s->not_before);
+	s->next_at = MAX(now + p->ttl * (1.0 - p->ttl_jitter * arm_rng_uniform(rng)), s->not_before);
 }
 
 void arm_sched_failure(struct arm_sched *s, const struct arm_sched_params *p, double now,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The managed-identity token for ARM: which identity to ask for, and the
  * IMDS token request. The token lives only in secret memory (never dumped,
  * wiped on free) and is never logged or put into an error. */
@@ -5,7 +6,7 @@
 
 #include "imds/arm-http.h"
 #include "lib/timeutil.h"
-#include "imds/arm-impl.h"
+#include "imds/arm-internal.h"
 #include "imds/arm-token.h"
 #include "lib/log.h"
 #include "lib/sysroot.h"
@@ -24,8 +25,7 @@ void arm_identity_done(struct arm_identity *id)
 	*id = (struct arm_identity){ 0 };
 }
 
-static int identity_set(struct arm_identity *id, const char *param, const char *value,
-			const char *source)
+static int identity_set(struct arm_identity *id, const char *param, const char *value, const char *source)
 {
 	id->param = param;
 	id->value = strdup(value);
@@ -99,8 +99,9 @@ static void curl_slist_free_allp(struct curl_slist **l)
 static void token_get(const char *url, double deadline, char *buf, struct arm_reply *reply)
 {
 	_cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL;
-	struct arm_http_req req = { .url = url, .no_proxy = true, .deadline = deadline,
-				    .secret = buf, .secret_size = TOKEN_BODY_MAX };
+	struct arm_http_req req = {
+		.url = url, .no_proxy = true, .deadline = deadline, .secret = buf, .secret_size = TOKEN_BODY_MAX
+	};
 
 	headers = curl_slist_append(NULL, "Metadata: true");
 	req.headers = headers;
@@ -119,8 +120,8 @@ static void token_get(const char *url, double deadline, char *buf, struct arm_re
 	}
 }
 
-static void token_failure(const struct arm_reply *r, const char *buf,
-			  const struct arm_identity *id, struct arm_token_result *out)
+static void token_failure(const struct arm_reply *r, const char *buf, const struct arm_identity *id,
+			  struct arm_token_result *out)
 {
 	_cleanup_free_ char *desc = NULL;
 	char tmp[128];
@@ -145,12 +146,12 @@ static void token_failure(const struct arm_reply *r, const char *buf,
 	}
 	out->error = strprintf("the managed-identity token endpoint answered HTTP %ld%s%s%s "
 			       "for %s: try again later",
-			       r->status, desc ? " (" : "", desc ? desc : "", desc ? ")" : "", id->desc);
+			       r->status, desc ? " (" : "", desc ? desc : "", desc ? ")" : "",
+			       id->desc);
 }
 
 void arm_token_fetch(const char *imds_url, const char *arm_url, const struct arm_identity *id,
-		     double deadline, char *tok, int64_t *expires_on,
-		     struct arm_token_result *out)
+		     double deadline, char *tok, int64_t *expires_on, struct arm_token_result *out)
 {
 	_cleanup_free_ char *resource = arm_token_resource(arm_url), *url = NULL;
 	_cleanup_free_ char *err = NULL;
@@ -172,7 +173,8 @@ void arm_token_fetch(const char *imds_url, const char *arm_url, const struct arm
 	} else if (arm_parse_token(buf, reply.secret_len, (int64_t)time(NULL), tok, ARM_TOKEN_MAX,
 				   expires_on, &err) < 0) {
 		out->error = strprintf("the managed-identity token endpoint sent an answer atrest "
-				       "cannot read (%s)", strna(err));
+				       "cannot read (%s)",
+				       strna(err));
 	} else {
 		out->status = SOURCE_OK;
 	}

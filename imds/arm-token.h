@@ -1,12 +1,13 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The managed identity atrest asks a token for, and the token request. */
 #pragma once
 
 #include "imds/arm.h"
 
 struct arm_identity {
-	const char *param;            /* "client_id", "object_id", "msi_res_id"; NULL = system */
+	const char *param; /* "client_id", "object_id", "msi_res_id"; NULL = system */
 	char *value;
-	char *desc;                   /* for messages: "client_id X (source)" / "system-assigned" */
+	char *desc; /* for messages: "client_id X (source)" / "system-assigned" */
 };
 
 void arm_identity_done(struct arm_identity *id);
@@ -16,11 +17,10 @@ int arm_identity_choose(const struct arm_options *o, const struct imds_instance 
 
 struct arm_token_result {
 	enum source_status status;
-	bool no_identity;             /* HTTP 400: no (such) identity on this VM */
-	char *error;                  /* never contains the token */
+	bool no_identity; /* HTTP 400: no (such) identity on this VM */
+	char *error;      /* never contains the token */
 };
 
 /* Writes the token into tok (ARM_TOKEN_MAX bytes of secret memory). */
 void arm_token_fetch(const char *imds_url, const char *arm_url, const struct arm_identity *id,
-		     double deadline, char *tok, int64_t *expires_on,
-		     struct arm_token_result *out);
+		     double deadline, char *tok, int64_t *expires_on, struct arm_token_result *out);

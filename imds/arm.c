@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ARM mode names and result lifetime (the client is in arm-*.c). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Azure Resource Manager view of this node's disks (customer-managed keys),
  * filled by the ARM client: a managed-identity token from IMDS, then GETs of
  * the VM (or scale-set instance), each disk and each distinct DES. */
@@ -18,25 +19,25 @@ int arm_mode_from_string(const char *s, enum arm_mode *ret);
 
 /* One managed disk as ARM describes it. */
 struct arm_disk {
-	char *id;                     /* managed disk resource id */
-	char *encryption_type;        /* EncryptionAtRest... */
-	char *des_id;                 /* diskEncryptionSetId, NULL if none */
+	char *id;              /* managed disk resource id */
+	char *encryption_type; /* EncryptionAtRest... */
+	char *des_id;          /* diskEncryptionSetId, NULL if none */
 	char *des_key_url;
 	enum tristate des_rotation_enabled;
 	char *des_last_rotation;
 	char *des_rotation_error;
-	char *error;                  /* why this disk could not be read */
+	char *error; /* why this disk could not be read */
 	enum source_status status;
-	char *des_encryption_type;    /* the DES's own encryptionType */
+	char *des_encryption_type; /* the DES's own encryptionType */
 };
 
 struct arm_result {
-	enum source_status status;    /* OFF until the client exists or when disabled */
+	enum source_status status; /* OFF until the client exists or when disabled */
 	char *error;
-	char *identity;               /* which identity was used (never a token) */
+	char *identity;                   /* which identity was used (never a token) */
 	enum tristate encryption_at_host; /* ARM securityProfile.encryptionAtHost */
 	struct arm_disk os_disk;
-	struct arm_disk *data_disks;  /* indexed like imds data_disks */
+	struct arm_disk *data_disks; /* indexed like imds data_disks */
 	size_t n_data_disks;
 };
 
@@ -44,22 +45,22 @@ void arm_result_done(struct arm_result *r);
 
 /* Added by the ARM client: where the answer came from. */
 struct arm_result_meta {
-	unsigned requests;            /* HTTP requests this lookup made (0 = cached) */
-	double elapsed;               /* seconds spent */
-	bool cached;                  /* answered from the cache */
-	double next_lookup;           /* seconds until ARM is asked again (daemon) */
+	unsigned requests;  /* HTTP requests this lookup made (0 = cached) */
+	double elapsed;     /* seconds spent */
+	bool cached;        /* answered from the cache */
+	double next_lookup; /* seconds until ARM is asked again (daemon) */
 };
 
 /* The inputs of one ARM step. */
 struct arm_options {
 	enum arm_mode mode;
-	const char *arm_url;          /* NULL = https://management.azure.com */
-	const char *imds_url;         /* token endpoint base; NULL = IMDS default */
-	const char *client_id;        /* at most one of these three */
+	const char *arm_url;   /* NULL = https://management.azure.com */
+	const char *imds_url;  /* token endpoint base; NULL = IMDS default */
+	const char *client_id; /* at most one of these three */
 	const char *object_id;
 	const char *msi_res_id;
-	const struct sysroot *sr;     /* for /etc/kubernetes/azure.json; may be NULL */
-	double timeout;               /* whole step; 0 = default (20 s) */
+	const struct sysroot *sr; /* for /etc/kubernetes/azure.json; may be NULL */
+	double timeout;           /* whole step; 0 = default (20 s) */
 	/* Daemon cache (arm_fetch_cached); 0 = default (6 h; a start jitter
 	 * scaled to the node's lookup cost). start_jitter < 0 = default. */
 	double cache_ttl;
