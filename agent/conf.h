@@ -5,7 +5,7 @@
 #pragma once
 
 #include "agent/policy.h"
-#include "imds/arm.h"
+#include "imds/arm/arm.h"
 
 #define ATREST_DEFAULT_CONFIG "/etc/atrest/atrest.conf"
 #define ATREST_DEFAULT_IMDS_URL "http://169.254.169.254"

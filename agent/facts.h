@@ -5,7 +5,7 @@
 
 #include <time.h>
 
-#include "imds/arm.h"
+#include "imds/arm/arm.h"
 #include "imds/imds.h"
 #include "probes/bench.h"
 #include "probes/probes.h"

@@ -6,7 +6,7 @@
 
 #include <limits.h>
 
-#include "imds/arm-internal.h"
+#include "imds/arm/arm-internal.h"
 #include "tests/tap.h"
 
 static char *slurp_sample(const char *name)

@@ -403,7 +403,7 @@ static int daemon_setup(struct daemon *d, const sigset_t *mask)
 		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
 	memcpy(d->rand_state, &seed, sizeof(d->rand_state));
 	d->imds_cache = imds_cache_new(DAEMON_IMDS_MAX_AGE);
-	/* The first ARM lookup waits a random delay: see imds/arm-sched.c. */
+	/* The first ARM lookup waits a random delay: see imds/arm/sched.c. */
 	d->arm_cache = arm_cache_new(true);
 	if (!d->imds_cache || !d->arm_cache)
 		return log_error_errno(ENOMEM, "daemon: out of memory");

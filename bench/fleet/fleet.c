@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fleet simulation: N agents running atrest's real ARM schedule (cache
  * lifetime with jitter, start-up delay, backoff, in-step retries, Retry-After;
- * imds/arm-sched.c) on a simulated clock against a token-bucket model of
+ * imds/arm/sched.c) on a simulated clock against a token-bucket model of
  * ARM's per-principal throttle. Every AKS node shares the kubelet identity,
  * so the whole fleet drains one bucket. Not a test: see bench/fleet/README.md. */
 #include "config.h"
@@ -9,7 +9,7 @@
 #include <getopt.h>
 #include <math.h>
 
-#include "imds/arm-internal.h"
+#include "imds/arm/arm-internal.h"
 
 #define EVAL_INTERVAL 60.0 /* the daemon evaluates every minute */
 #define REQ_LATENCY 0.05   /* one ARM GET */

@@ -7,7 +7,7 @@
 
 #include <strings.h>
 
-#include "imds/arm-internal.h"
+#include "imds/arm/arm-internal.h"
 #include "tests/fuzz/fuzz.h"
 
 static void line_parsers(const char *s)

@@ -4,7 +4,7 @@
  * bytes given to each. */
 #include "config.h"
 
-#include "imds/arm-internal.h"
+#include "imds/arm/arm-internal.h"
 #include "tests/fuzz/fuzz.h"
 
 static void vm(const char *body, size_t len)

@@ -4,7 +4,7 @@
  * bytes that could split an HTTP header. */
 #include "config.h"
 
-#include "imds/arm-internal.h"
+#include "imds/arm/arm-internal.h"
 #include "tests/fuzz/fuzz.h"
 
 #define NOW 1700000000

@@ -7,7 +7,7 @@
 
 #include <math.h>
 
-#include "imds/arm-internal.h"
+#include "imds/arm/arm-internal.h"
 
 /* ARM throttles per principal, and every node of an AKS cluster shares the
  * kubelet identity (250-request bucket, 25/s refill): a node that asks ~4

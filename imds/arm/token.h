@@ -2,7 +2,7 @@
 /* The managed identity atrest asks a token for, and the token request. */
 #pragma once
 
-#include "imds/arm.h"
+#include "imds/arm/arm.h"
 
 struct arm_identity {
 	const char *param; /* "client_id", "object_id", "msi_res_id"; NULL = system */

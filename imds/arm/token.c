@@ -4,10 +4,10 @@
  * wiped on free) and is never logged or put into an error. */
 #include "config.h"
 
-#include "imds/arm-http.h"
+#include "imds/arm/http.h"
 #include "lib/timeutil.h"
-#include "imds/arm-internal.h"
-#include "imds/arm-token.h"
+#include "imds/arm/arm-internal.h"
+#include "imds/arm/token.h"
 #include "lib/log.h"
 #include "lib/sysroot.h"
 

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "imds/arm.h"
+#include "imds/arm/arm.h"
 
 #define ARM_API_VERSION_VM "2024-11-01"
 #define ARM_API_VERSION_DISK "2023-04-02"

@@ -8,7 +8,7 @@
 #include <json-c/json.h>
 #include <limits.h>
 
-#include "imds/arm-internal.h"
+#include "imds/arm/arm-internal.h"
 #include "imds/json-strict.h"
 
 #define ARM_ERROR_DESC_MAX 200

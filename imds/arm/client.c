@@ -10,11 +10,11 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "imds/arm-http.h"
+#include "imds/arm/http.h"
 #include "imds/http-util.h"
 #include "lib/timeutil.h"
-#include "imds/arm-internal.h"
-#include "imds/arm-token.h"
+#include "imds/arm/arm-internal.h"
+#include "imds/arm/token.h"
 #include "lib/log.h"
 
 #define ARM_MAX_BODY (4u << 20)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* ARM mode names and result lifetime (the client is in arm-*.c). */
+/* ARM mode names and result lifetime (the client is in the other files of imds/arm/). */
 #include "config.h"
 
-#include "imds/arm.h"
+#include "imds/arm/arm.h"
 
 const char *arm_mode_to_string(enum arm_mode m)
 {

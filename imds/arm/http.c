@@ -9,10 +9,10 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#include "imds/arm-http.h"
+#include "imds/arm/http.h"
 #include "imds/http-util.h"
 #include "lib/timeutil.h"
-#include "imds/arm-internal.h"
+#include "imds/arm/arm-internal.h"
 #include "lib/log.h"
 
 #define ARM_CONNECT_TIMEOUT 5.0
