@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Plain `make check` part of the VM test: runs selftest.py (assert.py's
 # atrest assertions must pass on a correct report and catch each corruption)
 # on console logs captured from real guests, an amd64 and an arm64 one, so
