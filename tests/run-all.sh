@@ -54,7 +54,7 @@ vm_tap() { # [BUILDDIR]: counts the TAP lines of check-vm, which runs outside th
 	local r=$?
 	passed=$((passed + $(grep -c '^ok ' "$dir/check-vm.out")))
 	failed=$((failed + $(grep -c '^not ok ' "$dir/check-vm.out")))
-	grep -E '^not ok|^# (timings|sc |[a-h] )|guest kernel|benchmark names' "$dir/check-vm.out"
+	grep -E '^not ok|^# (timings|sc |path |[a-k] |/mnt/)|guest kernel|benchmark names' "$dir/check-vm.out"
 	return $r
 }
 stage "dm-crypt in qemu (make check-vm)" vm_tap

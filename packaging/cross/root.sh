@@ -21,11 +21,11 @@ CACHE=${ATREST_CROSS_CACHE:-/var/cache/atrest-ci/cross-$ARCH}
 
 # atrest's runtime libraries (what the .deb's shlibs name), then the guest
 # tools of tests/vm (cryptsetup, dmsetup, lvm, blkid, lsblk, fdisk, capsh,
-# mke2fs, busybox).
+# mke2fs, mkfs.btrfs, busybox).
 PKGS="libc6 libblkid1 libcryptsetup12 libcurl4 libjson-c5 libsystemd0
 	libmicrohttpd12 libinih1 libssl3 zlib1g
 	cryptsetup-bin dmsetup lvm2 util-linux fdisk libcap2-bin e2fsprogs
-	busybox-static"
+	btrfs-progs busybox-static"
 
 die() { echo "root.sh: $*" >&2; exit 1; }
 
