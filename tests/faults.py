@@ -456,7 +456,17 @@ def staged(spec):
 		os.mkdir(d)
 		os.chmod(d, 0o755)
 		real = os.path.join(os.environ.get("top_builddir", "."), "atrest")
-		shutil.copy2(real if os.path.exists(real) else atrest, os.path.join(d, "atrest"))
+		emu = os.environ.get("ATREST_TEST_EMULATOR")
+		if emu and os.path.exists(real):
+			# A cross build's binary runs behind its emulator (the
+			# kernel cannot exec it): both copied, and a script to join them.
+			shutil.copy2(real, os.path.join(d, "atrest.bin"))
+			shutil.copy2(emu, os.path.join(d, "emulator"))
+			with open(os.path.join(d, "atrest"), "w") as f:
+				f.write('#!/bin/sh\nd=$(dirname "$0")\nexec "$d/emulator" "$d/atrest.bin" "$@"\n')
+			os.chmod(os.path.join(d, "atrest"), 0o755)
+		else:
+			shutil.copy2(real if os.path.exists(real) else atrest, os.path.join(d, "atrest"))
 		if cfg:
 			shutil.copy2(cfg, os.path.join(d, "atrest.conf"))
 			os.chmod(os.path.join(d, "atrest.conf"), 0o644)
