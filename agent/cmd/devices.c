@@ -6,6 +6,7 @@
 #include "agent/cmd/cli.h"
 #include "agent/evaluate.h"
 #include "agent/stack.h"
+#include "agent/report/kube.h"
 #include "agent/report/report.h"
 #include "agent/report/term.h"
 #include "lib/json-util.h"
@@ -120,6 +121,7 @@ static void print_text(const struct facts *f, bool verbose)
 	for (size_t i = 0; i < f->graph.n_devs; i++)
 		if (is_root(&f->graph.devs[i], verbose))
 			print_node(f, (int)i, "", true, 0);
+	kube_print_text(stdout, f, verbose);
 	if (!verbose)
 		return;
 	putchar('\n');
@@ -152,6 +154,7 @@ static int print_json(const struct facts *f)
 	json_object_object_add(o, "error", json_string_or_null(f->block.error));
 	json_object_object_add(o, "disks", disks);
 	json_object_object_add(o, "dm_crypt", crypts);
+	json_object_object_add(o, "kubernetes", kube_json(f));
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 						       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
@@ -166,7 +169,9 @@ int cmd_devices(struct cli *c)
 
 	if (cli_open_sysroot(c, &sr) < 0)
 		return EXIT_USAGE;
-	r = gather_facts(&(struct gather_options){ .conf = &c->conf, .sr = sr, .sets = GATHER_STORAGE },
+	r = gather_facts(&(struct gather_options){ .conf = &c->conf,
+						   .sr = sr,
+						   .sets = GATHER_STORAGE | GATHER_KUBE },
 			 &f);
 	if (r < 0)
 		return log_error_errno(r, "gathering failed: %m"), EXIT_USAGE;
