@@ -350,7 +350,15 @@ static int map_volume(const struct facts *f, const struct kubelet_volume *v, str
 		place_unknown(&vf->place, "%s", v->vd.error);
 		return 0;
 	}
-	return csi ? confirm_pv(f, vf) : 0;
+	if (!csi)
+		return 0;
+	r = confirm_pv(f, vf);
+	if (vf->place.backing == KUBE_UNKNOWN) {
+		/* Nothing was confirmed about a volume that is placed nowhere. */
+		strv_free(vf->confirmed_by);
+		vf->confirmed_by = NULL;
+	}
+	return r;
 }
 
 static void volume_fact_done(struct kube_volume_fact *vf)
@@ -423,8 +431,11 @@ static void pv_candidate(struct kube_disk_fact *df, const char *source, const ch
 	if (!pv)
 		return;
 	if (!df->pv_conflict && df->pv && !streq(df->pv, pv))
-		df->pv_conflict = strprintf("%s says %s where %s says %s", source, pv,
-					    strna(df->pv_sources ? df->pv_sources[0] : NULL), df->pv);
+		df->pv_conflict =
+			streq(source, "kubelet_mount") && strv_contains(df->pv_sources, source) ?
+				strprintf("kubelet mounts two PVs from it, %s and %s", df->pv, pv) :
+				strprintf("%s says %s where %s says %s", source, pv,
+					  strna(df->pv_sources ? df->pv_sources[0] : NULL), df->pv);
 	if (!df->pv)
 		df->pv = strdup(pv);
 	if (!strv_contains(df->pv_sources, source))
@@ -479,6 +490,31 @@ static int map_disk(const struct facts *f, struct kube_facts *k, int dev)
 	}
 	k->disks[k->n_disks++] = df;
 	return 0;
+}
+
+/* A disk whose PV the sources disagree on (two PVs mounted from it, or
+ * kubelet against IMDS or ARM): none of the PV volumes on it is placed. */
+static void demote_conflicts(const struct facts *f, struct kube_facts *k)
+{
+	for (size_t d = 0; d < k->n_disks; d++) {
+		const struct kube_disk_fact *df = &k->disks[d];
+
+		if (!df->pv_conflict)
+			continue;
+		for (size_t i = 0; i < k->n_pods; i++)
+			for (size_t j = 0; j < k->pods[i].n_volumes; j++) {
+				struct kube_volume_fact *vf = &k->pods[i].volumes[j];
+
+				if (vf->pv && vf->v->kind == KVOL_CSI &&
+				    place_on(f, &vf->place, df->dev)) {
+					strv_free(vf->confirmed_by);
+					vf->confirmed_by = NULL;
+					place_unknown(&vf->place,
+						      "the sources disagree on the PV of %s: %s",
+						      f->graph.devs[df->dev].name, df->pv_conflict);
+				}
+			}
+	}
 }
 
 static void count_series(struct kube_facts *k)
@@ -554,6 +590,7 @@ int kube_map(struct facts *f, const struct kube_map_options *o)
 	for (size_t i = 0; i < f->graph.n_devs; i++)
 		if (f->graph.devs[i].kind == BLK_DISK && (r = map_disk(f, k, (int)i)) < 0)
 			return r;
+	demote_conflicts(f, k);
 	count_series(k);
 	return 0;
 }

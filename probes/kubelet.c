@@ -168,8 +168,11 @@ int kubelet_parse_vol_data(const char *body, size_t len, struct kubelet_vol_data
 		return -ENOMEM;
 	root = json_tokener_parse_ex(tok, body, (int)len);
 	if (!root || json_tokener_get_error(tok) != json_tokener_success) {
-		*ret_error = strprintf("not JSON (%s)",
-				       json_tokener_error_desc(json_tokener_get_error(tok)));
+		enum json_tokener_error e = json_tokener_get_error(tok);
+
+		*ret_error = strprintf("not JSON (%s)", e == json_tokener_continue ?
+								"truncated" :
+								json_tokener_error_desc(e));
 		return -EBADMSG;
 	}
 	if (!json_object_is_type(root, json_type_object)) {
@@ -386,6 +389,11 @@ static void scan_plugin(const struct sysroot *sr, struct kubelet_state *s, struc
 		if (!dns_subdomain(*n, strlen(*n))) {
 			note(s, "%s/%s: not a volume name Kubernetes allows; skipped", pdir,
 			     strna(safe));
+			continue;
+		}
+		/* kubelet makes directories here; anything else holds no volume. */
+		if (!is_dir(sr, dir)) {
+			note(s, "%s/%s: not a directory; skipped", pdir, strna(safe));
 			continue;
 		}
 		data = kind == KVOL_CSI ? path_join(dir, "mount") : strdup(dir);

@@ -56,15 +56,27 @@ static char *encryption_label(const struct blockdev *d)
 static char *mounts_label(const struct facts *f, int dev)
 {
 	const struct blockdev *d = &f->graph.devs[dev];
+	const char *kubelet = f->kube.kubelet.present ? f->kube.kubelet.root : NULL;
+	size_t kubelet_mounts = 0;
 	struct strbuf sb = { 0 };
 
 	strbuf_append(&sb, "");
 	for (size_t i = 0; i < f->mounts.n; i++)
 		if (f->mounts.v[i].major == d->major && f->mounts.v[i].minor == d->minor) {
+			const char *mp = f->mounts.v[i].mountpoint;
+
+			/* kubelet's staging and pod mounts: the table below names them. */
+			if (kubelet && startswith(mp, kubelet) && mp[strlen(kubelet)] == '/') {
+				kubelet_mounts++;
+				continue;
+			}
 			if (sb.len)
 				strbuf_putc(&sb, ' ');
-			strbuf_append(&sb, f->mounts.v[i].mountpoint);
+			strbuf_append(&sb, mp);
 		}
+	if (kubelet_mounts)
+		strbuf_appendf(&sb, "%s[kubelet: %zu mount%s]", sb.len ? " " : "", kubelet_mounts,
+			       kubelet_mounts == 1 ? "" : "s");
 	for (size_t i = 0; i < f->swaps.n; i++)
 		if (block_graph_find_node(&f->graph, f->swaps.v[i].filename) == dev)
 			strbuf_append(&sb, sb.len ? " [SWAP]" : "[SWAP]");
