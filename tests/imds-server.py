@@ -416,6 +416,12 @@ ARM_SCENARIOS = {
     "aks": {"doc": "aks-pv", "disk_ids": AKS_DISK_IDS,
             "disks": {"os": CMK, "data0": CMK, "data1": PMK},
             "tags": {"data0": AKS_PV_TAGS[0], "data1": AKS_PV_TAGS[1]}},
+    # Every disk on the DES; and the node identity without read rights on LUN 1.
+    "akscmk": {"doc": "aks-pv", "disk_ids": AKS_DISK_IDS,
+               "tags": {"data0": AKS_PV_TAGS[0], "data1": AKS_PV_TAGS[1]}},
+    "aks403": {"doc": "aks-pv", "disk_ids": AKS_DISK_IDS,
+               "disks": {"os": CMK, "data0": CMK, "data1": 403},
+               "tags": {"data0": AKS_PV_TAGS[0]}},
     # The same, but ARM's tag on LUN 1 names another PV than kubelet mounts.
     "akstagconflict": {"doc": "aks-pv", "disk_ids": AKS_DISK_IDS,
                        "disks": {"os": CMK, "data0": CMK, "data1": PMK},
