@@ -124,6 +124,6 @@ for (const line of conf.split("\n")) {
 	}
 }
 check(`ConfigMap atrest.conf uses only documented keys${bad.length ? ": " + bad.join(" ") : ""}`,
-	bad.length === 0 && known.size === 5);
+	bad.length === 0 && known.size === 6);
 
 process.exit(failed ? 1 : 0);
