@@ -635,12 +635,18 @@ int kubelet_scan(const struct sysroot *sr, const struct kubelet_scan_options *o,
 {
 	struct kubelet_state s = { 0 };
 	const char *logs = o->pod_logs_dir ? o->pod_logs_dir : "/var/log/pods";
+	_cleanup_free_ char *pods = NULL;
 	int r;
 
 	s.root = strdup(o->kubelet_dir ? o->kubelet_dir : "/var/lib/kubelet");
-	if (!s.root)
+	pods = s.root ? path_join(s.root, "pods") : NULL;
+	if (!pods) {
+		free(s.root);
 		return -ENOMEM;
-	if (!is_dir(sr, s.root)) {
+	}
+	/* kubelet creates pods/ when it starts: a bare directory of that name
+	 * (a mount point waiting for a volume) is no kubelet. */
+	if (!is_dir(sr, pods)) {
 		*ret = s;
 		return 0;
 	}

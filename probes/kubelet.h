@@ -79,7 +79,7 @@ struct kubelet_scan_options {
 #define KUBELET_MAX_NOTES 32
 
 struct kubelet_state {
-	bool present;             /* the kubelet directory exists */
+	bool present;             /* the kubelet directory has its pods/ directory */
 	char *root;               /* logical kubelet directory, as configured */
 	char *logs_error;         /* the pod log directory could not be read: why */
 	struct kubelet_pod *pods; /* sorted by uid */
