@@ -220,6 +220,15 @@ static void gather_kube(const struct gather_options *o, struct facts *f)
 		k->status = r;
 		return;
 	}
+	if (!k->kubelet.present) {
+		/* NODE_NAME says Kubernetes, but kubelet's state is not where
+		 * we look: no pod can be placed, and the remedy is a setting. */
+		k->status = -ENOENT;
+		k->error = strprintf("NODE_NAME is set but %s/pods is not there: set [kubernetes] "
+				     "kubelet_dir (in the DaemonSet the node's / is under /host)",
+				     c->kubelet_dir);
+		return;
+	}
 	if (!paths || !roles || !exists || !kdir)
 		goto oom;
 	/* kubelet's own directory, then the runtime's, then the pod logs. */

@@ -58,7 +58,7 @@ struct kubelet_pod {
 };
 
 /* A CSI staging (NodeStage) mount: plugins/kubernetes.io/csi/<driver>/
- * <sha256(volumeHandle)>/globalmount since Kubernetes 1.25, or the older
+ * <sha256(volumeHandle)>/globalmount in current kubelets, or the older
  * plugins/kubernetes.io/csi/pv/<pv>/globalmount. */
 struct kubelet_staging {
 	char *driver; /* the driver directory; "pv" in the old layout */
