@@ -210,6 +210,7 @@ static void gather_kube(const struct gather_options *o, struct facts *f)
 	int r;
 
 	k->node_name = !isempty(node) ? strdup(node) : NULL;
+	k->max_series = c->max_volume_series;
 	kdir = node_dir(o->sr, c->kubelet_dir, &exists[0]);
 	so.kubelet_dir = kdir;
 	r = kubelet_scan(o->sr, &so, &k->kubelet, &k->error);
