@@ -133,7 +133,9 @@ static int walk_disks(const struct block_graph *g, int dev, unsigned depth, int 
 	return 0;
 }
 
-static int place_on_device(const struct facts *f, int dev, struct kube_place *p)
+/* The whole disks under the devices of every part (overlay layers, btrfs
+ * members) and their subjects. */
+static int place_on_devices(const struct facts *f, const int *devs, size_t n_devs, struct kube_place *p)
 {
 	const struct block_graph *g = &f->graph;
 	_cleanup_free_ int *disks = calloc(g->n_devs + 1, sizeof(int));
@@ -142,12 +144,14 @@ static int place_on_device(const struct facts *f, int dev, struct kube_place *p)
 
 	if (!disks)
 		return -ENOMEM;
-	p->device = strdup(blockdev_display(&g->devs[dev]));
-	r = walk_disks(g, dev, 0, disks, &n, p);
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0)
-		return 0; /* place_unknown() said why */
+	p->device = strdup(blockdev_display(&g->devs[devs[0]]));
+	for (size_t i = 0; i < n_devs; i++) {
+		r = walk_disks(g, devs[i], 0, disks, &n, p);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			return 0; /* place_unknown() said why */
+	}
 	p->backing = KUBE_ON_DISK;
 	for (size_t i = 0; i < n; i++) {
 		char subject[32];
@@ -163,39 +167,61 @@ static int place_on_device(const struct facts *f, int dev, struct kube_place *p)
 	return 0;
 }
 
-/* Places path. With mounted, the path must be a mount point itself (a CSI
- * publish or staging mount): otherwise the directory below would resolve
- * to whatever filesystem holds the empty mount point, a wrong answer. */
+/* Places path through the resolver the checks use: every part of what
+ * holds it must be placed, or the whole is unknown. With mounted, the path
+ * must be the mount itself (a CSI publish or staging mount): otherwise the
+ * directory would resolve to whatever filesystem holds the empty mount
+ * point, a wrong answer. */
 static int place_path(const struct facts *f, const char *path, bool mounted, struct kube_place *p)
 {
 	struct backing b;
-	int i, r = 0;
+	_cleanup_free_ int *devs = NULL;
+	const char *memory = NULL;
+	size_t n = 0;
+	int r = 0;
 
 	*p = (struct kube_place){ .backing = KUBE_UNKNOWN };
 	if (f->mounts_src.status != SOURCE_OK) {
 		place_unknown(p, "mount table unavailable: %s", strna(f->mounts_src.error));
 		return 0;
 	}
-	i = mount_table_find_path(&f->mounts, path);
-	if (i >= 0)
-		p->mountpoint = strdup(f->mounts.v[i].mountpoint);
-	if (mounted && (i < 0 || !streq(f->mounts.v[i].mountpoint, path))) {
-		place_unknown(p, "%s is not mounted", path);
-		return 0;
-	}
 	resolve_path_backing(f, path, &b);
-	switch (b.kind) {
-	case BACKING_DEVICE:
-		r = place_on_device(f, b.dev, p);
-		break;
-	case BACKING_MEMORY:
-		p->backing = KUBE_IN_MEMORY;
-		p->reason = TAKE_PTR(b.reason);
-		break;
-	default:
-		place_unknown(p, "%s", strna(b.reason));
-		break;
+	if (b.mount)
+		p->mountpoint = strdup(b.mount->mountpoint);
+	if (mounted && (!b.mount || !streq(b.mount->mountpoint, path))) {
+		place_unknown(p, "%s is not mounted", path);
+		goto done;
 	}
+	devs = calloc(b.n_parts + 1, sizeof(int));
+	if (!devs) {
+		r = -ENOMEM;
+		goto done;
+	}
+	for (size_t i = 0; i < b.n_parts; i++) {
+		const struct backing_part *bp = &b.parts[i];
+
+		switch (bp->kind) {
+		case BACKING_DEVICE:
+			devs[n++] = bp->dev;
+			break;
+		case BACKING_MEMORY:
+			memory = memory ? memory : bp->reason;
+			break;
+		default:
+			place_unknown(p, "%s%s%s", bp->what ? bp->what : "", bp->what ? ": " : "",
+				      strna(bp->reason));
+			goto done;
+		}
+	}
+	if (n > 0) {
+		r = place_on_devices(f, devs, n, p);
+	} else if (memory) {
+		p->backing = KUBE_IN_MEMORY;
+		p->reason = strdup(memory);
+	} else {
+		place_unknown(p, "nothing is known to hold %s", path);
+	}
+done:
 	backing_done(&b);
 	return r;
 }
