@@ -214,7 +214,7 @@ void kube_print_text(FILE *out, const struct facts *f, bool verbose)
 	for (size_t i = 0; i < k->n_disks; i++) {
 		const struct kube_disk_fact *df = &k->disks[i];
 		const struct blockdev *d = &f->graph.devs[df->dev];
-		_cleanup_free_ char *pods = pods_label(df->pods, 60);
+		_cleanup_free_ char *pods = pods_label(df->pods, 96);
 
 		if (!kube_disk_subject(d, buf, sizeof(buf)))
 			snprintf(buf, sizeof(buf), "-");
