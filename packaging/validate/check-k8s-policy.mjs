@@ -62,6 +62,37 @@ check("PodMonitor labels series with the node name",
 check("PodMonitor selects the DaemonSet's pods",
 	isDeepStrictEqual(pm.spec.selector.matchLabels, ds.spec.selector.matchLabels));
 
+// node-problem-detector with atrest's plugin: unprivileged, reading the
+// report the DaemonSet publishes on the node's loopback.
+const npdDs = load("npd/daemonset.yaml"), npdPod = npdDs.spec.template.spec;
+const npdC = npdPod.containers[0];
+const npdCfg = JSON.parse(readFileSync(join(k8s, "npd", "atrest-custom-plugin-monitor.json"), "utf8"));
+const npdRule = npdCfg.rules.find((r) => r.type === "permanent");
+check("NPD pod: no privilege, no capability, non-root, read-only root",
+	[...npdPod.initContainers, ...npdPod.containers].every((x) =>
+		!x.securityContext?.privileged && x.securityContext?.allowPrivilegeEscalation === false &&
+		x.securityContext?.capabilities?.drop?.includes("ALL") && x.securityContext?.readOnlyRootFilesystem === true) &&
+	npdPod.securityContext?.runAsNonRoot === true);
+check("NPD pod: no hostPath", !npdPod.volumes.some((v) => v.hostPath));
+check("NPD runs the custom plugin monitor config it mounts",
+	npdC.command.includes("--config.custom-plugin-monitor=/config/atrest-custom-plugin-monitor.json") &&
+	npdC.volumeMounts.some((m) => m.mountPath === "/config"));
+check("NPD serves nothing on the node's network", npdC.command.includes("--port=0") && npdC.command.includes("--prometheus-port=0"));
+check("NPD's image for the plugin is atrest's", npdC.image === c.image);
+check("the plugin is atrest check --format=npd reading the published report",
+	npdRule.path === "/usr/bin/atrest" && npdRule.args.includes("--format=npd") &&
+	npdRule.args.some((a) => a.startsWith("--report-from=http://127.0.0.1:8937/")));
+check("the atrest DaemonSet publishes on the loopback the plugin reads", c.args.includes("--listen=127.0.0.1:8937"));
+check("NPD reaches the node's loopback (hostNetwork)", npdPod.hostNetwork === true);
+check("the condition is EncryptionAtRestNoncompliant",
+	npdRule.condition === "EncryptionAtRestNoncompliant" &&
+	npdCfg.conditions.some((x) => x.type === npdRule.condition && x.reason && x.message));
+const npdKust = load("npd/kustomization.yaml");
+check("npd kustomization lists its manifests and generates the config",
+	npdKust.resources.every((r) => existsSync(join(k8s, "npd", r))) &&
+	npdKust.configMapGenerator[0].files.includes("atrest-custom-plugin-monitor.json") &&
+	npdPod.volumes.some((v) => v.configMap?.name === npdKust.configMapGenerator[0].name));
+
 const kust = load("kustomization.yaml");
 check("kustomization resources all exist", kust.resources.every((r) => existsSync(join(k8s, r))));
 for (const f of ["namespace.yaml", "serviceaccount.yaml", "configmap.yaml", "daemonset.yaml", "podmonitor.yaml", "prometheusrule.yaml"])
@@ -93,6 +124,6 @@ for (const line of conf.split("\n")) {
 	}
 }
 check(`ConfigMap atrest.conf uses only documented keys${bad.length ? ": " + bad.join(" ") : ""}`,
-	bad.length === 0 && known.size === 5);
+	bad.length === 0 && known.size === 6);
 
 process.exit(failed ? 1 : 0);
