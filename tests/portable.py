@@ -262,12 +262,29 @@ def version(label, extra_binds=()):
     return v
 
 
+def extension_package():
+    """The VMSS extension package ships this very binary as bin/atrest."""
+    path = os.environ.get("ATREST_VMSS_ZIP")
+    if not path:
+        return
+    import zipfile
+    with zipfile.ZipFile(path) as z:
+        names = sorted(z.namelist())
+        ok(names == ["HandlerManifest.json", "bin/atrest", "systemd/atrest.catalog",
+                     "systemd/atrest.service"], f"extension package layout: {names}")
+        info = z.getinfo("bin/atrest")
+        ok(z.read("bin/atrest") == open(portable, "rb").read()
+           and (info.external_attr >> 16) & 0o777 == 0o755,
+           "extension package: bin/atrest is the portable binary, mode 755")
+
+
 def main():
     scenarios = sorted(f[:-5] for f in os.listdir(os.path.join(fx, "scenarios")) if f.endswith(".json"))
     only = sys.argv[1:]
     if only:
         scenarios = [s for s in scenarios if s in only]
     reports = {}
+    extension_package()
     with tempfile.TemporaryDirectory() as tmp:
         srv, port = start_server(tmp)
         try:

@@ -28,7 +28,8 @@ unpack() { # unpack PACKAGE: the patched source tree of PACKAGE, cd'ed into
 	local dsc
 	dsc=$(ls "$SRC/$1"_*.dsc)
 	rm -rf "${WORK:?}/$1"
-	dpkg-source --no-check -x "$dsc" "$WORK/$1" >/dev/null
+	dpkg-source -x "$dsc" "$WORK/$1" >/dev/null 2>"$WORK/$1.unpack.log" ||
+		{ cat "$WORK/$1.unpack.log" >&2; return 1; }
 	cd "$WORK/$1"
 }
 
@@ -63,7 +64,8 @@ build_openssl() {
 		no-shared no-module no-dso no-engine no-legacy no-tests no-ui-console \
 		no-comp no-ssl3 no-autoload-config $CFLAGS $CPPFLAGS >/dev/null
 	make -s -j"$JOBS" build_libs >/dev/null
-	make -s install_dev >/dev/null
+	# (its install scripts warn under Debian 11's perl; the log keeps them)
+	make -s install_dev >"$WORK/openssl.install.log" 2>&1 || { cat "$WORK/openssl.install.log" >&2; return 1; }
 }
 
 build_jsonc() {
@@ -82,6 +84,9 @@ build_jsonc() {
 
 build_util_linux() { # libblkid and libuuid only
 	unpack util-linux
+	# Debian's patches touch configure.ac: regenerate once here, or make
+	# would re-run configure and rebuild everything a second time.
+	autoreconf -fi >/dev/null 2>&1
 	conf --disable-all-programs --enable-libblkid --enable-libuuid --disable-nls \
 		--disable-bash-completion --disable-asciidoc --disable-poman \
 		--without-systemd --without-udev --without-selinux --without-audit \
@@ -112,7 +117,8 @@ build_cryptsetup() { # the library only: LUKS1/2, BitLocker and others, OpenSSL 
 		--disable-integritysetup --disable-ssh-token --disable-external-tokens \
 		--disable-udev --disable-selinux --disable-pwquality --disable-passwdqc \
 		--disable-blkid --disable-libargon2 --enable-internal-argon2 \
-		--with-crypto_backend=openssl
+		--with-crypto_backend=openssl \
+		ac_cv_lib_popt_poptConfigFileToString=yes # popt serves only the tools
 	make -s -j"$JOBS" libcryptsetup.la >/dev/null
 	make -s install-libLTLIBRARIES install-includeHEADERS install-pkgconfigDATA >/dev/null
 }
