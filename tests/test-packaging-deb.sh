@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds the Debian package with dpkg-buildpackage and lints it with lintian
 # (no error or warning allowed). Slow (a full build): runs only with
 # ATREST_TEST_DEB=1. Needs dpkg-dev, debhelper, lintian and the -dev packages.
