@@ -11,6 +11,9 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <systemd/sd-daemon.h>
+/* Plain prototypes here: callers' sd_journal_sendv() is a macro for the
+ * _with_location variant (CODE_FILE=, CODE_LINE=, CODE_FUNC=); both exist. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
 #include "lib/sd-dlopen.h"
@@ -18,6 +21,8 @@
 
 static struct {
 	int (*journal_sendv)(const struct iovec *iov, int n);
+	int (*journal_sendv_with_location)(const char *file, const char *line, const char *func,
+					   const struct iovec *iov, int n);
 	int (*notify)(int unset_environment, const char *state);
 	int (*watchdog_enabled)(int unset_environment, uint64_t *usec);
 	char describe[PATH_MAX + 64];
@@ -37,13 +42,17 @@ static void sd_load(void)
 		return;
 	}
 	*(void **)&sd.journal_sendv = dlsym(h, "sd_journal_sendv");
+	*(void **)&sd.journal_sendv_with_location = dlsym(h, "sd_journal_sendv_with_location");
 	*(void **)&sd.notify = dlsym(h, "sd_notify");
 	*(void **)&sd.watchdog_enabled = dlsym(h, "sd_watchdog_enabled");
-	if (!sd.journal_sendv || !sd.notify || !sd.watchdog_enabled) {
+	if (!sd.journal_sendv || !sd.journal_sendv_with_location || !sd.notify ||
+	    !sd.watchdog_enabled) {
 		snprintf(sd.describe, sizeof(sd.describe), "not loaded: libsystemd.so.0 lacks %s",
-			 !sd.journal_sendv ? "sd_journal_sendv" :
-			 !sd.notify	   ? "sd_notify" : "sd_watchdog_enabled");
+			 !sd.journal_sendv		 ? "sd_journal_sendv" :
+			 !sd.journal_sendv_with_location ? "sd_journal_sendv_with_location" :
+			 !sd.notify			 ? "sd_notify" : "sd_watchdog_enabled");
 		sd.journal_sendv = NULL;
+		sd.journal_sendv_with_location = NULL;
 		sd.notify = NULL;
 		sd.watchdog_enabled = NULL;
 		dlclose(h);
@@ -75,6 +84,14 @@ int sd_journal_sendv(const struct iovec *iov, int n)
 	if (!sd_dlopen_loaded())
 		return -EOPNOTSUPP;
 	return sd.journal_sendv(iov, n);
+}
+
+int sd_journal_sendv_with_location(const char *file, const char *line, const char *func,
+				   const struct iovec *iov, int n)
+{
+	if (!sd_dlopen_loaded())
+		return -EOPNOTSUPP;
+	return sd.journal_sendv_with_location(file, line, func, iov, n);
 }
 
 int sd_notify(int unset_environment, const char *state)

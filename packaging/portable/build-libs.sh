@@ -129,7 +129,7 @@ build_curl() { # HTTP and HTTPS (OpenSSL), nothing else
 		--enable-http --disable-ftp --disable-file --disable-ldap --disable-ldaps \
 		--disable-rtsp --disable-dict --disable-telnet --disable-tftp --disable-pop3 \
 		--disable-imap --disable-smb --disable-smtp --disable-gopher --disable-mqtt \
-		--disable-manual --disable-docs --disable-ntlm --disable-ntlm-wb --disable-alt-svc \
+		--disable-manual --disable-ntlm --disable-ntlm-wb --disable-alt-svc \
 		--disable-hsts --disable-cookies --disable-doh --disable-netrc --disable-unix-sockets \
 		--disable-websockets --enable-threaded-resolver --enable-ipv6 \
 		--without-zlib --without-brotli --without-zstd --without-libidn2 --without-libpsl \
@@ -144,7 +144,7 @@ build_curl() { # HTTP and HTTPS (OpenSSL), nothing else
 build_microhttpd() { # no TLS: atrest serves plain HTTP on loopback or a pod IP
 	unpack libmicrohttpd
 	conf --disable-https --without-gnutls --disable-curl --disable-doc --disable-examples \
-		--disable-nls --disable-tools
+		--disable-nls
 	make -s -j"$JOBS" -C src/microhttpd >/dev/null
 	make -s -C src/microhttpd install >/dev/null
 	make -s -C src/include install >/dev/null
