@@ -14,6 +14,8 @@ shift
 
 exec unshare --mount --propagation private --pid --fork -- bash -euc '
 	root=$1 n=$2; shift 2
+	# /tmp first, so that binds of paths under /tmp land inside it.
+	mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
 	for ((i = 0; i < n; i++)); do
 		dst=$root/${1#*:}
 		[ -e "$dst" ] || mkdir -p "$dst"
@@ -22,6 +24,5 @@ exec unshare --mount --propagation private --pid --fork -- bash -euc '
 	done
 	mount -t proc proc "$root/proc"
 	mount --bind /dev "$root/dev"
-	mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
 	exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
 		LC_ALL=C.UTF-8 TERM=dumb "$@"' in-root "$root" "${#binds[@]}" "${binds[@]}" "$@"
