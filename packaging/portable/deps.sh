@@ -86,10 +86,17 @@ fetch_sources() {
 dsc_of() { # dsc_of PACKAGE VERSION: the file name of its .dsc (no epoch)
 	echo "${1}_${2#*:}.dsc"
 }
+parts_of() { # parts_of DSC: the files a .dsc lists
+	awk '/^Files:/ {f = 1; next} /^[^ ]/ {f = 0} f && NF == 3 {print $3}' "$1"
+}
 missing=0
 while read -r pkg ver _ sum; do
 	f=$SRC/$(dsc_of "$pkg" "$ver")
-	[ -f "$f" ] && echo "$sum  $f" | sha256sum --quiet -c 2>/dev/null || missing=1
+	if [ -f "$f" ] && echo "$sum  $f" | sha256sum --quiet -c >/dev/null 2>&1; then
+		for part in $(parts_of "$f"); do [ -f "$SRC/$part" ] || missing=1; done
+	else
+		missing=1
+	fi
 done <<<"$pins"
 if [ $missing = 1 ]; then
 	log "fetching the pinned Debian sources"
@@ -111,21 +118,22 @@ if [ ! -f "$DEPS/.done" ]; then
 	work=$(mktemp -d "$CACHE/tmp/work.XXXXXX")
 	# Only the pinned packages' files go in: a stale tarball cannot be picked.
 	srcsel=$(mktemp -d "$CACHE/tmp/src.XXXXXX")
+	trap 'rm -rf "$work" "$srcsel" "$DEPS.tmp"' EXIT
 	while read -r pkg ver _ _; do
 		f=$SRC/$(dsc_of "$pkg" "$ver")
 		cp "$f" "$srcsel/"
-		awk '/^Files:/ {f = 1; next} /^[^ ]/ {f = 0} f && NF == 3 {print $3}' "$f" |
-			while read -r part; do cp "$SRC/$part" "$srcsel/"; done
+		for part in $(parts_of "$f"); do cp "$SRC/$part" "$srcsel/"; done
 	done <<<"$pins"
 	t0=$SECONDS
 	"$here/in-root.sh" "$ROOT" "$srcsel:/src" "$work:/work" "$DEPS.tmp:/opt/atrest-deps" \
 		"$here:/scripts" -- \
 		env HOST="$HOST" PREFIX=/opt/atrest-deps SRC=/src WORK=/work JOBS="$JOBS" \
 		bash /scripts/build-libs.sh >&2
-	rm -rf "$work" "$srcsel"
 	# The prefix is used at /opt/atrest-deps inside the root; its .pc files say so.
 	printf 'built in %ds from:\n%s\n' $((SECONDS - t0)) "$pins" >"$DEPS.tmp/BUILDINFO"
 	touch "$DEPS.tmp/.done"
 	mv "$DEPS.tmp" "$DEPS"
+	rm -rf "$work" "$srcsel"
+	trap - EXIT
 fi
 printf 'ROOT=%q\nDEPS=%q\n' "$ROOT" "$DEPS"
