@@ -17,9 +17,16 @@ exec unshare --mount --propagation private --pid --fork -- bash -euc '
 	# /tmp first, so that binds of paths under /tmp land inside it.
 	mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
 	for ((i = 0; i < n; i++)); do
-		dst=$root/${1#*:}
-		[ -e "$dst" ] || mkdir -p "$dst"
-		mount --bind "${1%%:*}" "$dst"
+		src=${1%%:*} dst=$root/${1#*:}
+		if [ ! -e "$dst" ]; then
+			if [ -d "$src" ]; then
+				mkdir -p "$dst"
+			else
+				mkdir -p "$(dirname "$dst")"
+				: >"$dst"
+			fi
+		fi
+		mount --bind "$src" "$dst"
 		shift
 	done
 	mount -t proc proc "$root/proc"
