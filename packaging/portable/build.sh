@@ -26,7 +26,8 @@ builddir=$(cd "$builddir" && pwd)
 
 # configure --enable-portable takes every library from the prefix, with the
 # libraries they need in turn (pkg-config --static), and only headers of
-# libsystemd. -O2 as Debian builds; sections per function for --gc-sections.
+# libsystemd. -O2 and the link hardening Debian builds with; sections per
+# function, so that --gc-sections drops what atrest never calls.
 "$here/in-root.sh" "$ROOT" "$srcdir:/src" "$builddir:/build" "$DEPS:/opt/atrest-deps" -- \
 	bash -euc '
 	host=$1
@@ -36,7 +37,8 @@ builddir=$(cd "$builddir" && pwd)
 	if [ ! -f Makefile ]; then
 		/src/configure -q --host="$host" --build="$build" --enable-portable --enable-werror \
 			PKG_CONFIG_LIBDIR=/opt/atrest-deps/lib/pkgconfig PKG_CONFIG_PATH= \
-			CFLAGS="-O2 -g -ffunction-sections -fdata-sections"
+			CFLAGS="-O2 -g -ffunction-sections -fdata-sections" \
+			LDFLAGS="-Wl,--gc-sections -Wl,--as-needed -Wl,-z,relro -Wl,-z,now"
 	fi
 	make -s -j2 atrest
 	${cross}objcopy --strip-all atrest atrest-portable
