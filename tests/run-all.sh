@@ -52,7 +52,7 @@ vm_tap() { # counts the TAP lines of check-vm, which runs outside the harness
 	local r=$?
 	passed=$((passed + $(grep -c '^ok ' _build/check-vm.out)))
 	failed=$((failed + $(grep -c '^not ok ' _build/check-vm.out)))
-	grep -E '^not ok|^# (timings|sc |[a-h] )' _build/check-vm.out
+	grep -E '^not ok|^# (timings|sc |path |[a-k] |/mnt/)' _build/check-vm.out
 	return $r
 }
 stage "dm-crypt in qemu (make check-vm)" vm_tap
