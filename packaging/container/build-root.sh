@@ -113,7 +113,8 @@ base=$base/root
 root=$out/rootfs-$arch
 rm -rf "$root" "$root.packages"
 mkdir -p "$root"
-"$strip" -o "$work/atrest" "$binary" || die "$strip failed on $binary"
+"$strip" -o "$work/atrest" "$binary" ||
+	die "$strip cannot strip $binary (for another architecture: --strip TRIPLET-strip, apt-get install binutils-TRIPLET)"
 mkdir -p "$root/usr/bin"
 install -m 0755 "$work/atrest" "$root/usr/bin/atrest"
 
