@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The INI configuration file, parsed by libinih. Every key is optional;
  * unknown sections and keys are errors, and the first problem is reported
  * as "FILE:LINE: problem". */
@@ -5,7 +6,7 @@
 
 #include <ini.h>
 
-#include "agent/checks.h"
+#include "agent/checks/checks.h"
 #include "agent/conf.h"
 #include "lib/strutil.h"
 
@@ -47,8 +48,7 @@ void config_done(struct config *c)
 
 static bool url_ok(const char *v)
 {
-	return (startswith(v, "http://") || startswith(v, "https://")) &&
-	       !strpbrk(v, " \t\r\n?#");
+	return (startswith(v, "http://") || startswith(v, "https://")) && !strpbrk(v, " \t\r\n?#");
 }
 
 int config_check_listen(const char *addr, char **ret_error)
@@ -71,7 +71,8 @@ int config_check_listen(const char *addr, char **ret_error)
 	return 0;
 bad:
 	if (ret_error)
-		*ret_error = strprintf("invalid listen address '%s' (want HOST:PORT or [IPV6]:PORT)", addr);
+		*ret_error = strprintf("invalid listen address '%s' (want HOST:PORT or [IPV6]:PORT)",
+				       addr);
 	return -EINVAL;
 }
 
@@ -106,23 +107,27 @@ static int set_strv(char ***dst, const char *v)
 struct parse_state {
 	struct config *c;
 	FILE *f;
-	int line;       /* lines handed to libinih so far */
+	int line;         /* lines handed to libinih so far */
 	int section_line; /* where the current section header stands */
 	int error_line;
-	char *error;    /* first problem, without the file:line prefix */
+	char *error; /* first problem, without the file:line prefix */
 };
 
-#define FAIL(...) ({ st->error = strprintf(__VA_ARGS__); 0; })
+#define FAIL(...)                                   \
+	({                                          \
+		st->error = strprintf(__VA_ARGS__); \
+		0;                                  \
+	})
 
 /* A number of seconds in (0, max], or [0, max] when zero is allowed. */
-static int set_seconds(struct parse_state *st, const char *section, const char *key,
-		       const char *v, bool zero_ok, double max, double *dst)
+static int set_seconds(struct parse_state *st, const char *section, const char *key, const char *v,
+		       bool zero_ok, double max, double *dst)
 {
 	double d;
 
 	if (safe_atod_seconds(v, &d) < 0 || (d == 0 && !zero_ok) || d > max)
-		return FAIL("[%s] %s: '%s' is not a number of seconds in %s0, %.0f]", section, key, v,
-			    zero_ok ? "[" : "(", max);
+		return FAIL("[%s] %s: '%s' is not a number of seconds in %s0, %.0f]", section, key,
+			    v, zero_ok ? "[" : "(", max);
 	*dst = d;
 	return 1;
 }
@@ -191,7 +196,8 @@ static int handle_policy(struct parse_state *st, const char *key, const char *v)
 			return 0;
 		for (char **s = p->required_paths; *s; s++)
 			if ((*s)[0] != '/')
-				return FAIL("[policy] required_paths: '%s' is not an absolute path", *s);
+				return FAIL("[policy] required_paths: '%s' is not an absolute path",
+					    *s);
 		return 1;
 	}
 	if (streq(key, "expected_des")) {
@@ -199,7 +205,8 @@ static int handle_policy(struct parse_state *st, const char *key, const char *v)
 			return 0;
 		for (char **s = p->expected_des; *s; s++)
 			if (!strcasestr(*s, "/providers/Microsoft.Compute/diskEncryptionSets/"))
-				return FAIL("[policy] expected_des: '%s' is not a disk encryption set resource id", *s);
+				return FAIL("[policy] expected_des: '%s' is not a disk encryption set resource id",
+					    *s);
 		return 1;
 	}
 	if (streq(key, "min_bench_bytes_per_second")) {
@@ -218,7 +225,8 @@ static int handle_severity(struct parse_state *st, const char *key, const char *
 	if (check_id_from_string(key, &id) < 0)
 		return FAIL("[severity] unknown check '%s'", key);
 	if (severity_from_string(v, &s) < 0)
-		return FAIL("[severity] %s: '%s' is not one of critical, warning, info, ignore", key, v);
+		return FAIL("[severity] %s: '%s' is not one of critical, warning, info, ignore",
+			    key, v);
 	st->c->policy.severity[id] = s;
 	return 1;
 }
@@ -247,7 +255,8 @@ static int handle_daemon(struct parse_state *st, const char *key, const char *v)
 	}
 	if (streq(key, "interval")) {
 		if (safe_atou(v, &c->interval) < 0 || c->interval < 5 || c->interval > 86400)
-			return FAIL("[daemon] interval: '%s' is not a number of seconds in [5, 86400]", v);
+			return FAIL("[daemon] interval: '%s' is not a number of seconds in [5, 86400]",
+				    v);
 		return 1;
 	}
 	return FAIL("unknown key '%s' in section [daemon]", key);
@@ -257,9 +266,8 @@ static const struct {
 	const char *name;
 	int (*handle)(struct parse_state *st, const char *key, const char *value);
 } sections[] = {
-	{ "imds", handle_imds },	 { "arm", handle_arm },
-	{ "policy", handle_policy },	 { "severity", handle_severity },
-	{ "daemon", handle_daemon },
+	{ "imds", handle_imds },         { "arm", handle_arm },       { "policy", handle_policy },
+	{ "severity", handle_severity }, { "daemon", handle_daemon },
 };
 
 /* libinih only strips ';' comments inside a line: also strip " # ..." so
@@ -327,17 +335,20 @@ static int config_load_stream(struct config *c, FILE *f, const char *name, char 
 	line = ini_parse_stream(counting_reader, &st, conf_ini_handler, &st);
 	if (line == 0 && !st.error) {
 		if (!!c->client_id + !!c->object_id + !!c->msi_res_id > 1) {
-			*ret_error = strprintf("%s: [arm] set at most one of client_id, object_id, msi_res_id", name);
+			*ret_error = strprintf("%s: [arm] set at most one of client_id, object_id, msi_res_id",
+					       name);
 			return -EINVAL;
 		}
 		return 0;
 	}
 	if (line < 0)
-		*ret_error = strprintf("%s: cannot read: %s", name, line == -2 ? "out of memory" : "I/O error");
+		*ret_error = strprintf("%s: cannot read: %s", name,
+				       line == -2 ? "out of memory" : "I/O error");
 	else if (st.error && (line == 0 || st.error_line <= line))
 		*ret_error = strprintf("%s:%d: %s", name, st.error_line, st.error);
 	else
-		*ret_error = strprintf("%s:%d: syntax error (want [section] or key = value)", name, line);
+		*ret_error = strprintf("%s:%d: syntax error (want [section] or key = value)", name,
+				       line);
 	free(st.error);
 	return -EINVAL;
 }
@@ -356,8 +367,7 @@ int config_load_file(struct config *c, const char *path, char **ret_error)
 	return config_load_stream(c, f, path, ret_error);
 }
 
-int config_load_string(struct config *c, const char *text, size_t len, const char *name,
-		       char **ret_error)
+int config_load_string(struct config *c, const char *text, size_t len, const char *name, char **ret_error)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 

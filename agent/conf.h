@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Settings from the configuration file and the command line. The file is
  * INI (libinih); unknown sections and keys are errors so a typo cannot
  * silently weaken a policy. */
 #pragma once
 
 #include "agent/policy.h"
-#include "imds/arm.h"
+#include "imds/arm/arm.h"
 
 #define ATREST_DEFAULT_CONFIG "/etc/atrest/atrest.conf"
 #define ATREST_DEFAULT_IMDS_URL "http://169.254.169.254"
@@ -24,9 +25,9 @@ struct config {
 	char *client_id;
 	char *object_id;
 	char *msi_res_id;
-	double arm_timeout;           /* 0 = default */
-	double arm_cache;             /* 0 = default */
-	double arm_start_jitter;      /* < 0 = default */
+	double arm_timeout;      /* 0 = default */
+	double arm_cache;        /* 0 = default */
+	double arm_start_jitter; /* < 0 = default */
 
 	struct policy policy;
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One evaluation: facts, then checks, then the verdict. */
 #include "config.h"
 

@@ -1,34 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One evaluation of the node: gather facts, run the checks, compute the
  * verdict. Shared by `check`, the daemon and the VMSS extension. */
 #pragma once
 
-#include "agent/conf.h"
-#include "agent/report.h"
-#include "lib/sysroot.h"
+#include "agent/checks/checks.h"
+#include "agent/gather.h"
 
-struct gather_options {
-	const struct config *conf;
-	const struct sysroot *sr;
-	bool no_bench;                /* benchmark skipped (status OFF) */
-	bool local_only;              /* block devices, mounts, swaps: no IMDS/ARM/bench */
-	bool imds_only;               /* node identity, IMDS and ARM only */
-	/* When set, this benchmark result is copied into the facts instead of
-	 * running the benchmark (the daemon runs it on its own slow timer). */
-	const struct bench_result *bench;
-	/* Optional IMDS cache shared across evaluations (daemon). */
-	struct imds_cache *imds_cache;
-	/* Optional ARM cache (daemon): token and answers kept for hours. */
-	struct arm_cache *arm_cache;
+/* A finished evaluation, as every reporter (agent/report/) receives it. */
+struct report {
+	const struct facts *facts;
+	const struct policy *policy;
+	struct check_results results;
+	enum verdict verdict;
+	time_t generated_at;
 };
 
-/* Fills f from every source; never fails as a whole (each source records
- * its own status). Returns -ENOMEM only. */
-int gather_facts(const struct gather_options *opts, struct facts *f);
+void report_done(struct report *r);
 
 struct evaluation {
 	struct facts facts;
-	struct policy policy;         /* a copy: a reload may free the config's */
-	struct report report;         /* report.facts and .policy point here */
+	struct policy policy; /* a copy: a reload may free the config's */
+	struct report report; /* report.facts and .policy point here */
 };
 
 int evaluate(const struct gather_options *opts, struct evaluation **ret);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Lifetime of the gathered facts. */
 #include "config.h"
 

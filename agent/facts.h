@@ -1,18 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Everything a check may look at, gathered once per evaluation. Checks are
  * pure functions of this structure; only agent/gather.c fills it. */
 #pragma once
 
 #include <time.h>
 
-#include "imds/arm.h"
+#include "imds/arm/arm.h"
 #include "imds/imds.h"
 #include "probes/bench.h"
 #include "probes/probes.h"
 
 struct path_fact {
-	char *path;                   /* as the policy names it */
-	int error;                    /* 0, or a negative errno from resolving it */
-	char *resolved;               /* logical path with symlinks resolved */
+	char *path;     /* as the policy names it */
+	int error;      /* 0, or a negative errno from resolving it */
+	char *resolved; /* logical path with symlinks resolved */
 };
 
 struct local_source {
@@ -22,7 +23,7 @@ struct local_source {
 
 struct facts {
 	char *hostname;
-	enum tristate on_azure;       /* from DMI; unknown when unreadable */
+	enum tristate on_azure; /* from DMI; unknown when unreadable */
 	char *on_azure_evidence;
 	bool under_sysroot;
 
@@ -39,7 +40,7 @@ struct facts {
 	struct path_fact *paths;
 	size_t n_paths;
 
-	struct bench_result bench;    /* status OFF when skipped */
+	struct bench_result bench; /* status OFF when skipped */
 
 	time_t gathered_at;
 	double gather_seconds;

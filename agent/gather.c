@@ -1,11 +1,13 @@
-/* Gathering: asks every source once and records what each said. The only
- * place where agent/ calls into imds/ and probes/. Never aborts on a bad
- * source: the source's status and error carry the problem to the checks. */
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Gathering: asks every source of the table below once and records what
+ * each said. Never aborts on a bad source: the source's status and error
+ * carry the problem to the checks. */
 #include "config.h"
 
+#include <stddef.h>
 #include <time.h>
 
-#include "agent/evaluate.h"
+#include "agent/gather.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "lib/strutil.h"
@@ -14,8 +16,9 @@
 #define AZURE_CHASSIS_ASSET_TAG "7783-7084-3265-9085-8269-3286-77"
 #define MAX_PROC_FILE (16u << 20)
 
-static void gather_hostname(const struct sysroot *sr, struct facts *f)
+static void gather_hostname(const struct gather_options *o, struct facts *f)
 {
+	const struct sysroot *sr = o->sr;
 	char buf[256];
 
 	if (sysroot_is_host(sr)) {
@@ -29,8 +32,9 @@ static void gather_hostname(const struct sysroot *sr, struct facts *f)
 		(void)sysroot_read_attr(sr, "/etc/hostname", &f->hostname);
 }
 
-static void gather_on_azure(const struct sysroot *sr, struct facts *f)
+static void gather_on_azure(const struct gather_options *o, struct facts *f)
 {
+	const struct sysroot *sr = o->sr;
 	_cleanup_free_ char *tag = NULL, *vendor = NULL;
 
 	(void)sysroot_read_attr(sr, "/sys/class/dmi/id/chassis_asset_tag", &tag);
@@ -40,7 +44,8 @@ static void gather_on_azure(const struct sysroot *sr, struct facts *f)
 		f->on_azure_evidence = strdup("DMI chassis asset tag is Azure's");
 	} else if (tag || vendor) {
 		f->on_azure = TRI_FALSE;
-		f->on_azure_evidence = strprintf("DMI says vendor '%s', asset tag '%s'", strna(vendor), strna(tag));
+		f->on_azure_evidence = strprintf("DMI says vendor '%s', asset tag '%s'",
+						 strna(vendor), strna(tag));
 	} else {
 		f->on_azure = TRI_UNKNOWN;
 		f->on_azure_evidence = strdup("DMI identity not readable");
@@ -61,7 +66,8 @@ static void gather_imds(const struct gather_options *o, struct facts *f)
 	else
 		imds_fetch(&io, &f->imds);
 	log_debug("imds: %s in %.2f s (%u attempts)%s%s", source_status_to_string(f->imds.status),
-		  f->imds.elapsed, f->imds.attempts, f->imds.error ? ": " : "", f->imds.error ? f->imds.error : "");
+		  f->imds.elapsed, f->imds.attempts, f->imds.error ? ": " : "",
+		  f->imds.error ? f->imds.error : "");
 }
 
 static void gather_arm(const struct gather_options *o, struct facts *f)
@@ -79,8 +85,9 @@ static void gather_arm(const struct gather_options *o, struct facts *f)
 		.cache_ttl = c->arm_cache,
 		.start_jitter = c->arm_start_jitter,
 	};
-	const struct imds_instance *inst =
-		f->imds.status == SOURCE_OK && f->imds.have_instance ? &f->imds.instance : NULL;
+	const struct imds_instance *inst = f->imds.status == SOURCE_OK && f->imds.have_instance ?
+						   &f->imds.instance :
+						   NULL;
 	struct arm_result_meta meta;
 
 	if (o->arm_cache)
@@ -104,35 +111,55 @@ static void gather_block(const struct gather_options *o, struct facts *f)
 	r = block_graph_scan(o->sr, &po, &f->graph, &err);
 	if (r < 0) {
 		f->block.status = SOURCE_ERROR;
-		f->block.error = err ? err : strprintf("block devices could not be listed: %s", strerror(-r));
+		f->block.error = err ? err :
+				       strprintf("block devices could not be listed: %s", strerror(-r));
 		return;
 	}
 	free(err);
 	f->block.status = SOURCE_OK;
 }
 
-/* Reads and parses a /proc table; parse is mountinfo_parse or swaps_parse.
- * A line that does not parse is a mount or swap area we cannot judge: it
- * could hide a plain /boot under an encrypted / or a plain swap beside an
- * encrypted one, so the whole table is then an error, never evidence. */
-#define GATHER_PROC_TABLE(sr, path, parse, table, src)                                 \
-	do {                                                                           \
-		_cleanup_free_ char *text = NULL;                                      \
-		size_t len = 0, skipped = 0;                                           \
-		int r = sysroot_read_file((sr), (path), MAX_PROC_FILE, &text, &len);   \
-		if (r >= 0)                                                            \
-			r = parse(text, len, (table), &skipped);                       \
-		if (r < 0) {                                                           \
-			(src)->status = SOURCE_ERROR;                                  \
-			(src)->error = strprintf("%s: %s", (path), strerror(-r));      \
-		} else if (skipped) {                                                  \
-			(src)->status = SOURCE_ERROR;                                  \
-			(src)->error = strprintf("%s: %zu lines do not parse", (path), \
-						 skipped);                             \
-		} else {                                                               \
-			(src)->status = SOURCE_OK;                                     \
-		}                                                                      \
-	} while (0)
+/* A /proc table that does not parse whole is an error, never evidence: a
+ * line we cannot read could be a plain /boot under an encrypted / or a
+ * plain swap beside an encrypted one. */
+static void proc_table_status(struct local_source *src, const char *path, int r, size_t skipped)
+{
+	if (r < 0) {
+		src->status = SOURCE_ERROR;
+		src->error = strprintf("%s: %s", path, strerror(-r));
+	} else if (skipped) {
+		src->status = SOURCE_ERROR;
+		src->error = strprintf("%s: %zu lines do not parse", path, skipped);
+	} else {
+		src->status = SOURCE_OK;
+	}
+}
+
+static void gather_mounts(const struct gather_options *o, struct facts *f)
+{
+	static const char path[] = "/proc/self/mountinfo";
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0, skipped = 0;
+	int r;
+
+	r = sysroot_read_file(o->sr, path, MAX_PROC_FILE, &text, &len);
+	if (r >= 0)
+		r = mountinfo_parse(text, len, &f->mounts, &skipped);
+	proc_table_status(&f->mounts_src, path, r, skipped);
+}
+
+static void gather_swaps(const struct gather_options *o, struct facts *f)
+{
+	static const char path[] = "/proc/swaps";
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0, skipped = 0;
+	int r;
+
+	r = sysroot_read_file(o->sr, path, MAX_PROC_FILE, &text, &len);
+	if (r >= 0)
+		r = swaps_parse(text, len, &f->swaps, &skipped);
+	proc_table_status(&f->swaps_src, path, r, skipped);
+}
 
 static void gather_paths(const struct gather_options *o, struct facts *f)
 {
@@ -173,32 +200,50 @@ static void gather_bench(const struct gather_options *o, struct facts *f)
 	bench_run(&bo, &f->bench);
 }
 
+/* The sources, in the order they are asked: each may use what an earlier
+ * one found (IMDS is tried once when DMI says this is not Azure; ARM needs
+ * IMDS's resource ids). status_off locates the source's status in struct
+ * facts, so that a source not asked for is recorded as OFF. */
+struct gather_source {
+	const char *name;
+	unsigned set; /* enum gather_set; 0 = always */
+	void (*gather)(const struct gather_options *o, struct facts *f);
+	ssize_t status_off; /* -1: the source has no status */
+};
+
+#define STATUS_OF(field) ((ssize_t)offsetof(struct facts, field))
+
+static const struct gather_source sources[] = {
+	{ "hostname", 0, gather_hostname, -1 },
+	{ "dmi", 0, gather_on_azure, -1 },
+	{ "imds", GATHER_CLOUD, gather_imds, STATUS_OF(imds.status) },
+	{ "arm", GATHER_CLOUD, gather_arm, STATUS_OF(arm.status) },
+	{ "block", GATHER_STORAGE, gather_block, STATUS_OF(block.status) },
+	{ "mounts", GATHER_STORAGE, gather_mounts, STATUS_OF(mounts_src.status) },
+	{ "swaps", GATHER_STORAGE, gather_swaps, STATUS_OF(swaps_src.status) },
+	{ "paths", GATHER_STORAGE, gather_paths, -1 },
+	{ "bench", GATHER_BENCH, gather_bench, STATUS_OF(bench.status) },
+};
+
 int gather_facts(const struct gather_options *o, struct facts *f)
 {
+	unsigned sets = o->sets ? o->sets : GATHER_ALL;
 	double t0 = now_monotonic();
 
 	*f = (struct facts){ .on_azure = TRI_UNKNOWN };
 	f->under_sysroot = !sysroot_is_host(o->sr);
-	gather_hostname(o->sr, f);
-	gather_on_azure(o->sr, f);
-	if (o->local_only) {
-		f->imds.status = f->arm.status = f->bench.status = SOURCE_OFF;
-	} else {
-		gather_imds(o, f);
-		gather_arm(o, f);
+	for (size_t i = 0; i < ARRAY_SIZE(sources); i++) {
+		const struct gather_source *s = &sources[i];
+
+		if (!s->set || (sets & s->set)) {
+			double t = now_monotonic();
+
+			s->gather(o, f);
+			log_debug("gather: %s in %.3f s", s->name, now_monotonic() - t);
+		} else if (s->status_off >= 0) {
+			*(enum source_status *)((char *)f + s->status_off) = SOURCE_OFF;
+		}
 	}
-	if (o->imds_only) {
-		f->block.status = f->mounts_src.status = f->swaps_src.status = SOURCE_OFF;
-		f->bench.status = SOURCE_OFF;
-		goto done;
-	}
-	gather_block(o, f);
-	GATHER_PROC_TABLE(o->sr, "/proc/self/mountinfo", mountinfo_parse, &f->mounts, &f->mounts_src);
-	GATHER_PROC_TABLE(o->sr, "/proc/swaps", swaps_parse, &f->swaps, &f->swaps_src);
-	gather_paths(o, f);
-	if (!o->local_only)
-		gather_bench(o, f);
-done:
 	f->gathered_at = time(NULL);
 	f->gather_seconds = now_monotonic() - t0;
 	return 0;

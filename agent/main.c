@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* atrest: entry point. Parses the command line, then hands over to the
  * subcommand; exit codes follow the Nagios convention (CONTRACT.md). */
 #include "config.h"
@@ -8,7 +9,7 @@
 #include <locale.h>
 #include <signal.h>
 
-#include "agent/cli.h"
+#include "agent/cmd/cli.h"
 
 int main(int argc, char **argv)
 {

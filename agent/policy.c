@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The embedded default policy (CONTRACT.md) and severity names. */
 #include "config.h"
 
-#include "agent/checks.h"
+#include "agent/checks/checks.h"
 #include "agent/policy.h"
 #include "lib/strutil.h"
 
@@ -15,8 +16,7 @@ int policy_init_default(struct policy *p)
 	for (size_t i = 0; i < _CHECK_MAX; i++)
 		p->severity[i] = check_catalogue[i].default_severity;
 	if (strv_extend(&p->allowed_ciphers, DEFAULT_ALLOWED_CIPHER) < 0 ||
-	    strv_split_ws("", &p->required_paths) < 0 ||
-	    strv_split_ws("", &p->expected_des) < 0) {
+	    strv_split_ws("", &p->required_paths) < 0 || strv_split_ws("", &p->expected_des) < 0) {
 		policy_done(p);
 		return -ENOMEM;
 	}

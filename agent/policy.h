@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The policy: each check's severity and the parameters checks compare
  * against. The default is embedded here and documented in README. */
 #pragma once
@@ -27,10 +28,10 @@ enum check_id {
 };
 
 struct policy {
-	char **allowed_ciphers;       /* cipher-mode strings, e.g. aes-xts-plain64 */
+	char **allowed_ciphers; /* cipher-mode strings, e.g. aes-xts-plain64 */
 	unsigned min_key_bits;
 	char **required_paths;
-	char **expected_des;          /* compared case-insensitively */
+	char **expected_des;                 /* compared case-insensitively */
 	uint64_t min_bench_bytes_per_second; /* 0 = no minimum */
 	enum severity severity[_CHECK_MAX];
 };

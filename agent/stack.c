@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Storage stack analysis over the gathered facts. Pure: no I/O. */
 #include "config.h"
 
@@ -37,7 +38,7 @@ static void set_backing(struct backing *b, enum backing_kind kind, const char *f
 
 static bool is_memory_fs(const char *fstype)
 {
-	static const char *const memfs[] = { "tmpfs", "ramfs", "devtmpfs", "proc",
+	static const char *const memfs[] = { "tmpfs", "ramfs",   "devtmpfs", "proc",
 					     "sysfs", "cgroup2", "cgroup" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(memfs); i++)
@@ -64,8 +65,8 @@ static char *overlay_upperdir(const char *opts)
 	return n ? strndup(p, n) : NULL;
 }
 
-static void resolve_mount_device(const struct facts *f, const struct mount_entry *m,
-				 unsigned depth, struct backing *b);
+static void resolve_mount_device(const struct facts *f, const struct mount_entry *m, unsigned depth,
+				 struct backing *b);
 
 static void resolve_path_depth(const struct facts *f, const char *path, unsigned depth,
 			       struct backing *b)
@@ -86,8 +87,8 @@ static void resolve_path_depth(const struct facts *f, const char *path, unsigned
 	resolve_mount_device(f, b->mount, depth, b);
 }
 
-static void resolve_mount_device(const struct facts *f, const struct mount_entry *m,
-				 unsigned depth, struct backing *b)
+static void resolve_mount_device(const struct facts *f, const struct mount_entry *m, unsigned depth,
+				 struct backing *b)
 {
 	int dev;
 
@@ -98,7 +99,8 @@ static void resolve_mount_device(const struct facts *f, const struct mount_entry
 			b->dev = dev;
 			return;
 		}
-		set_backing(b, BACKING_UNKNOWN, "%s is on device %u:%u, which is not among the block devices",
+		set_backing(b, BACKING_UNKNOWN,
+			    "%s is on device %u:%u, which is not among the block devices",
 			    m->mountpoint, m->major, m->minor);
 		return;
 	}
@@ -121,13 +123,14 @@ static void resolve_mount_device(const struct facts *f, const struct mount_entry
 		if (!upper)
 			set_backing(b, BACKING_UNKNOWN, "overlay at %s has no upperdir", m->mountpoint);
 		else if (depth >= MAX_OVERLAY_DEPTH)
-			set_backing(b, BACKING_UNKNOWN, "overlays nested too deep at %s", m->mountpoint);
+			set_backing(b, BACKING_UNKNOWN, "overlays nested too deep at %s",
+				    m->mountpoint);
 		else
 			resolve_path_depth(f, upper, depth + 1, b);
 		return;
 	}
-	set_backing(b, BACKING_UNKNOWN, "%s is %s from %s, not a local block device",
-		    m->mountpoint, m->fstype, strna(m->source));
+	set_backing(b, BACKING_UNKNOWN, "%s is %s from %s, not a local block device", m->mountpoint,
+		    m->fstype, strna(m->source));
 }
 
 void resolve_path_backing(const struct facts *f, const char *path, struct backing *ret)
@@ -217,7 +220,8 @@ static void walk(const struct block_graph *g, int i, unsigned depth, struct cryp
 	case BLK_ZRAM:
 		if (!d->zram_backing)
 			return; /* RAM only: nothing reaches a disk */
-		walk_fail(w, TRI_UNKNOWN, i, "%s writes back to %s", blockdev_display(d), d->zram_backing);
+		walk_fail(w, TRI_UNKNOWN, i, "%s writes back to %s", blockdev_display(d),
+			  d->zram_backing);
 		return;
 	case BLK_DM:
 		walk_fail(w, TRI_UNKNOWN, i, "device-mapper device %s (%s) lists no backing devices",
@@ -258,8 +262,7 @@ void crypt_walk_down(const struct block_graph *g, int dev, struct crypt_walk *re
 			  blockdev_display(&g->devs[dev]));
 }
 
-static enum tristate covered_depth(const struct block_graph *g, int i, unsigned depth,
-				   const char **how)
+static enum tristate covered_depth(const struct block_graph *g, int i, unsigned depth, const char **how)
 {
 	const struct blockdev *d = &g->devs[i];
 	enum tristate all = TRI_TRUE;
@@ -273,7 +276,8 @@ static enum tristate covered_depth(const struct block_graph *g, int i, unsigned 
 	if (d->kind == BLK_DM && !d->dm_uuid)
 		return TRI_UNKNOWN; /* dm-crypt or not: cannot tell */
 	if (d->n_holders == 0) {
-		if (d->sig_type && (streq(d->sig_type, "crypto_LUKS") || streq(d->sig_type, "BitLocker"))) {
+		if (d->sig_type &&
+		    (streq(d->sig_type, "crypto_LUKS") || streq(d->sig_type, "BitLocker"))) {
 			*how = d->sig_type;
 			return TRI_TRUE;
 		}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Pure questions about the gathered storage stack, shared by the checks:
  * what backs a path or a swap area, and whether every way down from a
  * device to the disks passes through dm-crypt. */
@@ -6,16 +7,16 @@
 #include "agent/facts.h"
 
 enum backing_kind {
-	BACKING_DEVICE,   /* a block device in the graph */
-	BACKING_MEMORY,   /* tmpfs, ramfs, zram without writeback: nothing at rest */
-	BACKING_UNKNOWN,  /* could not be resolved; reason says why */
+	BACKING_DEVICE,  /* a block device in the graph */
+	BACKING_MEMORY,  /* tmpfs, ramfs, zram without writeback: nothing at rest */
+	BACKING_UNKNOWN, /* could not be resolved; reason says why */
 };
 
 struct backing {
 	enum backing_kind kind;
-	int dev;                      /* graph index for BACKING_DEVICE */
+	int dev; /* graph index for BACKING_DEVICE */
 	const struct mount_entry *mount;
-	char *reason;                 /* set for MEMORY and UNKNOWN */
+	char *reason; /* set for MEMORY and UNKNOWN */
 };
 
 void backing_done(struct backing *b);
@@ -26,11 +27,11 @@ void resolve_path_backing(const struct facts *f, const char *path, struct backin
 void resolve_swap_backing(const struct facts *f, const struct swap_entry *s, struct backing *ret);
 
 struct crypt_walk {
-	enum tristate encrypted;      /* every path down passes through dm-crypt */
-	int crypt_dev;                /* a dm-crypt device met on the way, or -1 */
-	int plain_leaf;               /* first unencrypted leaf met, or -1 */
-	char *reason;                 /* for FALSE and UNKNOWN: one line */
-	char **mappings;              /* dm-crypt mapping names met */
+	enum tristate encrypted; /* every path down passes through dm-crypt */
+	int crypt_dev;           /* a dm-crypt device met on the way, or -1 */
+	int plain_leaf;          /* first unencrypted leaf met, or -1 */
+	char *reason;            /* for FALSE and UNKNOWN: one line */
+	char **mappings;         /* dm-crypt mapping names met */
 };
 
 void crypt_walk_done(struct crypt_walk *w);

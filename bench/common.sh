@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sourced by the bench scripts (bash): the xtsbench driver and the tools a
 # script needs, or a one-line error naming what to build or install.
 

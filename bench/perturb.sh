@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Is the benchmark harmless to its neighbours? A loopback HTTP server
 # (python3 -m http.server, 127.0.0.1 only) under `wrk`, its p99 latency
 # measured four ways: alone; while atrest benchmarks back to back as it

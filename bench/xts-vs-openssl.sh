@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Side by side, in one run: atrest's AES-XTS figures against the tools
 # people trust: `openssl speed -evp aes-{128,256}-xts -bytes 65536` for the
 # user-space path and, where AF_ALG exists, `cryptsetup benchmark -c

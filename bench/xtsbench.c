@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The harness's driver: benchmark runs printed as JSON or text, with what
  * `atrest bench` does not offer: the perturbation run's controls (nice 0,
  * no yielding), libcryptsetup's own loop, and runs repeated back to back. */
@@ -9,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent/bench-format.h"
+#include "agent/report/bench.h"
 #include "lib/strutil.h"
 #include "probes/bench.h"
 
@@ -20,7 +21,8 @@ static void usage(FILE *f)
 	      "--nice0 is the perturbation run's control: normal priority and no yielding.\n"
 	      "--loop repeats runs for SECONDS of wall time (load for bench/perturb.sh), the\n"
 	      "last one cut at the end, and prints it with \"runs\", \"loop_cpu_seconds\" and\n"
-	      "\"loop_samples\" (over all runs) added to the JSON.\n", f);
+	      "\"loop_samples\" (over all runs) added to the JSON.\n",
+	      f);
 }
 
 static double loop_seconds;
@@ -58,21 +60,39 @@ static int parse_args(int argc, char **argv, struct bench_options *o, bool *text
 				return -1;
 			}
 			break;
-		case 't': *text = true; break;
-		case 'K': o->allow_kernel = false; break;
-		case '1': o->all_threads = false; break;
-		case 'n': o->idle_priority = false; break;
-		case '0': o->normal_priority = o->no_yield = true; break;
-		case 'Y': o->no_yield = true; break;
-		case 'L': o->kernel_via_libcryptsetup = true; break;
+		case 't':
+			*text = true;
+			break;
+		case 'K':
+			o->allow_kernel = false;
+			break;
+		case '1':
+			o->all_threads = false;
+			break;
+		case 'n':
+			o->idle_priority = false;
+			break;
+		case '0':
+			o->normal_priority = o->no_yield = true;
+			break;
+		case 'Y':
+			o->no_yield = true;
+			break;
+		case 'L':
+			o->kernel_via_libcryptsetup = true;
+			break;
 		case 'l':
 			if (safe_atod_seconds(optarg, &loop_seconds) < 0) {
 				fprintf(stderr, "xtsbench: bad --loop: %s\n", optarg);
 				return -1;
 			}
 			break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -1;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
 		}
 	}
 	return optind == argc ? 0 : -1;
@@ -113,7 +133,8 @@ int main(int argc, char **argv)
 			json_object_object_add(j, "loop_cpu_seconds", json_object_new_double(cpu));
 			json_object_object_add(j, "loop_samples", json_object_new_int((int)samples));
 		}
-		puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(j);
 	}
 	int rc = res.status == SOURCE_OK ? 0 : 1;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Once-only libcurl initialisation shared by the HTTP clients. */
 #include "config.h"
 
@@ -49,9 +50,9 @@ CURLcode http_easy_setup(CURL *c, const struct http_easy_opts *o)
 	double left = o->deadline - now_monotonic();
 	CURLcode cc = CURLE_OK;
 
-#define SET(opt, val) \
+#define SET(opt, val)       \
 	if (cc == CURLE_OK) \
-		cc = curl_easy_setopt(c, opt, val)
+	cc = curl_easy_setopt(c, opt, val)
 	SET(CURLOPT_URL, o->url);
 	SET(CURLOPT_HTTPHEADER, o->headers);
 	SET(CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);

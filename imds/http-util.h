@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the IMDS and ARM clients share about libcurl: its global state,
  * initialised once, the options of every request, and failure phrases. */
 #pragma once
@@ -19,9 +20,9 @@ const char *http_transport_reason(CURLcode cc, int os_errno, char *buf, size_t n
 struct http_easy_opts {
 	const char *url;
 	struct curl_slist *headers;
-	bool no_proxy;                /* never through a proxy (IMDS is link-local) */
-	double deadline;              /* now_monotonic() seconds */
-	double connect_timeout;       /* seconds */
+	bool no_proxy;          /* never through a proxy (IMDS is link-local) */
+	double deadline;        /* now_monotonic() seconds */
+	double connect_timeout; /* seconds */
 	curl_write_callback write_cb;
 	void *write_data;
 };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The IMDS client: libcurl with a deadline for the whole step, retries with
  * backoff, api-version fallback, a size cap and a process-wide rate limit. */
 #include "config.h"
@@ -24,25 +25,23 @@
 /* IMDS allows 5 requests/s per VM; stay under it process-wide. */
 #define IMDS_RATE_PER_SECOND 5.0
 
-static const char remedy_unreachable[] =
-	"is this an Azure VM? On AKS the pod needs hostNetwork";
-static const char remedy_not_imds[] =
-	"is something other than Azure IMDS answering at this address?";
+static const char remedy_unreachable[] = "is this an Azure VM? On AKS the pod needs hostNetwork";
+static const char remedy_not_imds[] = "is something other than Azure IMDS answering at this address?";
 
 struct http_reply {
 	CURLcode cc;
-	long status;          /* 0 when no HTTP status line arrived */
+	long status; /* 0 when no HTTP status line arrived */
 	int os_errno;
 	bool too_big;
-	bool rate_limited;    /* the rate limit left no time to ask */
+	bool rate_limited; /* the rate limit left no time to ask */
 	struct strbuf body;
 };
 
 struct fetch {
-	char *base;           /* without trailing slash */
+	char *base; /* without trailing slash */
 	double timeout;
 	double connect_timeout;
-	double deadline;      /* monotonic */
+	double deadline; /* monotonic */
 	size_t max_body;
 	bool single_attempt;
 	unsigned attempts;
@@ -99,14 +98,14 @@ static CURLcode setup_easy(CURL *c, const struct fetch *f, const char *url,
 			   struct curl_slist *headers, void **cb_data)
 {
 	CURLcode cc = http_easy_setup(c, &(struct http_easy_opts){
-		.url = url,
-		.headers = headers,
-		.no_proxy = true, /* IMDS is link-local: a proxy must never see these requests */
-		.deadline = f->deadline,
-		.connect_timeout = f->connect_timeout,
-		.write_cb = write_cb,
-		.write_data = cb_data,
-	});
+						 .url = url,
+						 .headers = headers,
+						 .no_proxy = true, /* IMDS is link-local: a proxy must never see these requests */
+						 .deadline = f->deadline,
+						 .connect_timeout = f->connect_timeout,
+						 .write_cb = write_cb,
+						 .write_data = cb_data,
+					 });
 
 	if (cc == CURLE_OK)
 		cc = curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->max_body);
@@ -192,8 +191,7 @@ static char *pick_version(char **versions, const char *refused)
 			continue;
 		if (!newest || strcmp(*v, newest) > 0)
 			newest = *v;
-		if (strcmp(*v, IMDS_API_VERSION_MIN_PREFERRED) >= 0 &&
-		    (!best || strcmp(*v, best) > 0))
+		if (strcmp(*v, IMDS_API_VERSION_MIN_PREFERRED) >= 0 && (!best || strcmp(*v, best) > 0))
 			best = *v;
 	}
 	return strdup_or_null(best ? best : newest);
@@ -239,15 +237,14 @@ static const char *http_remedy(long status)
 	return remedy_not_imds;
 }
 
-static char *describe_failure(const struct fetch *f, const struct http_reply *r,
-			      const char *version)
+static char *describe_failure(const struct fetch *f, const struct http_reply *r, const char *version)
 {
 	_cleanup_free_ char *desc = NULL;
 	char buf[128];
 
 	if (r->too_big)
-		return strprintf("IMDS at %s sent a response larger than %zu bytes: %s",
-				 f->base, f->max_body, remedy_not_imds);
+		return strprintf("IMDS at %s sent a response larger than %zu bytes: %s", f->base,
+				 f->max_body, remedy_not_imds);
 	if (r->cc != CURLE_OK && r->status == 0)
 		return strprintf("IMDS at %s did not answer within %.1f s (%s, %u attempt%s): %s",
 				 f->base, f->timeout, transport_reason(r, buf, sizeof(buf)),
@@ -258,8 +255,8 @@ static char *describe_failure(const struct fetch *f, const struct http_reply *r,
 				 f->base, r->status, transport_reason(r, buf, sizeof(buf)),
 				 f->timeout, remedy_not_imds);
 	desc = imds_describe_error_body(r->body.buf, r->body.len);
-	return strprintf("IMDS at %s answered HTTP %ld for api-version %s (%s): %s",
-			 f->base, r->status, version, strna(desc), http_remedy(r->status));
+	return strprintf("IMDS at %s answered HTTP %ld for api-version %s (%s): %s", f->base,
+			 r->status, version, strna(desc), http_remedy(r->status));
 }
 
 static int fetch_init(struct fetch *f, const struct imds_options *opts)
@@ -299,7 +296,7 @@ static void fetch_document(struct fetch *f, const struct imds_options *opts,
 			   struct http_reply *reply, char **ret_version)
 {
 	_cleanup_free_ char *version = strdup(opts->api_version ? opts->api_version :
-							  IMDS_API_VERSION_PREFERRED);
+								  IMDS_API_VERSION_PREFERRED);
 	_cleanup_free_ char *older = NULL;
 
 	if (!version) {
@@ -337,8 +334,7 @@ static void fill_result(struct fetch *f, struct http_reply *reply, char *version
 	if (reply->status != 0)
 		res->api_version = strdup_or_null(version);
 	if (reply->cc != CURLE_OK || reply->status != 200) {
-		res->status = reply->status != 0 || reply->too_big ? SOURCE_ERROR :
-								     SOURCE_UNREACHABLE;
+		res->status = reply->status != 0 || reply->too_big ? SOURCE_ERROR : SOURCE_UNREACHABLE;
 		res->error = describe_failure(f, reply, version);
 		return;
 	}
@@ -470,8 +466,7 @@ static void cache_store(struct imds_cache *c, struct strbuf *body, const char *v
 	}
 }
 
-void imds_fetch_cached(struct imds_cache *c, const struct imds_options *opts,
-		       struct imds_result *res)
+void imds_fetch_cached(struct imds_cache *c, const struct imds_options *opts, struct imds_result *res)
 {
 	struct strbuf body = { 0 };
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Pure parsers for IMDS bodies: the instance document, the versions list and
  * error bodies. Input is hostile: every value is type-checked and validated. */
 #include "config.h"
@@ -187,8 +188,8 @@ static int parse_storage(json_object *sp, struct imds_instance *inst)
 	return dd ? parse_data_disks(dd, inst) : 0;
 }
 
-static int tag_add(struct imds_instance *inst, const char *name, size_t name_len,
-		   const char *value, size_t value_len)
+static int tag_add(struct imds_instance *inst, const char *name, size_t name_len, const char *value,
+		   size_t value_len)
 {
 	struct imds_tag *t;
 
@@ -315,12 +316,11 @@ static int parse_compute(json_object *c, struct imds_instance *inst)
  * (an error object sent with 200, a wrapper, every field mistyped). */
 static bool instance_identified(const struct imds_instance *inst)
 {
-	return inst->vm_id || inst->name || inst->resource_id ||
-	       inst->subscription_id || inst->location || inst->vm_size;
+	return inst->vm_id || inst->name || inst->resource_id || inst->subscription_id ||
+	       inst->location || inst->vm_size;
 }
 
-int imds_parse_instance(const char *body, size_t len, struct imds_instance *ret,
-			char **ret_error)
+int imds_parse_instance(const char *body, size_t len, struct imds_instance *ret, char **ret_error)
 {
 	_cleanup_json_ json_object *root = NULL;
 	struct imds_instance inst = { 0 };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Instance Metadata Service: what IMDS says about this VM, parsed into
  * plain values. The parser is a pure function over a string; the client is
  * a thin libcurl shell with deadlines, retries and api-version fallback.
@@ -7,27 +8,17 @@
 #include <stdint.h>
 
 #include "lib/macro.h"
+#include "lib/source.h"
 #include "lib/strutil.h"
 
-/* How a source (IMDS, ARM, block devices) answered. */
-enum source_status {
-	SOURCE_OK = 0,
-	SOURCE_UNREACHABLE, /* no answer: connection refused, timeout */
-	SOURCE_ERROR,       /* answered, but with an error or a bad document */
-	SOURCE_OFF,         /* not asked (disabled) */
-	SOURCE_UNAUTHORIZED,/* 401/403 */
-};
-
-const char *source_status_to_string(enum source_status s);
-
 struct imds_disk {
-	int lun;                       /* -1 when absent or not a number */
+	int lun; /* -1 when absent or not a number */
 	char *name;
-	char *managed_disk_id;         /* NULL when absent or "" */
+	char *managed_disk_id; /* NULL when absent or "" */
 	char *storage_account_type;
 	char *caching;
 	char *create_option;
-	uint64_t size_gb;              /* 0 when absent */
+	uint64_t size_gb; /* 0 when absent */
 	enum tristate write_accelerator;
 };
 
@@ -37,9 +28,9 @@ struct imds_os_disk {
 	char *storage_account_type;
 	char *caching;
 	char *create_option;
-	char *diff_disk_option;        /* "Local" = ephemeral OS disk */
+	char *diff_disk_option; /* "Local" = ephemeral OS disk */
 	uint64_t size_gb;
-	enum tristate ade_enabled;     /* encryptionSettings.enabled */
+	enum tristate ade_enabled; /* encryptionSettings.enabled */
 };
 
 struct imds_tag {
@@ -55,19 +46,19 @@ struct imds_instance {
 	char *resource_group;
 	char *location;
 	char *vm_size;
-	char *vmss_name;               /* NULL when not in a scale set */
-	char *vmss_id;                 /* virtualMachineScaleSet.id */
+	char *vmss_name; /* NULL when not in a scale set */
+	char *vmss_id;   /* virtualMachineScaleSet.id */
 	char *os_type;
 	char *az_environment;
 	char *zone;
 
-	struct imds_tag *tags;         /* from tagsList, else parsed from "tags" */
+	struct imds_tag *tags; /* from tagsList, else parsed from "tags" */
 	size_t n_tags;
 
 	/* securityProfile */
 	bool has_security_profile;
 	enum tristate encryption_at_host;
-	char *encryption_at_host_raw;  /* the value as sent, for evidence; NULL if absent */
+	char *encryption_at_host_raw; /* the value as sent, for evidence; NULL if absent */
 	enum tristate secure_boot;
 	enum tristate vtpm;
 	char *security_type;
@@ -79,7 +70,7 @@ struct imds_instance {
 	struct imds_disk *data_disks;
 	size_t n_data_disks;
 	bool has_resource_disk;
-	uint64_t resource_disk_mb;     /* resourceDisk.size */
+	uint64_t resource_disk_mb; /* resourceDisk.size */
 };
 
 void imds_instance_done(struct imds_instance *inst);
@@ -88,8 +79,7 @@ void imds_instance_done(struct imds_instance *inst);
  * /metadata/instance/compute returns). Unknown keys are ignored; values may
  * be JSON strings or booleans/numbers. On failure returns -EBADMSG (not
  * JSON, wrong top-level type) and sets *ret_error to a one-line reason. */
-int imds_parse_instance(const char *body, size_t len, struct imds_instance *ret,
-			char **ret_error);
+int imds_parse_instance(const char *body, size_t len, struct imds_instance *ret, char **ret_error);
 
 /* Parses {"apiVersions": [...]} into a NULL-terminated vector. */
 int imds_parse_versions(const char *body, size_t len, char ***ret, char **ret_error);
@@ -108,21 +98,21 @@ const char *imds_instance_tag(const struct imds_instance *inst, const char *name
 #define IMDS_API_VERSION_MIN_PREFERRED "2021-12-13"
 
 struct imds_options {
-	const char *base_url;          /* "http://169.254.169.254" */
-	double timeout;                /* seconds for the whole IMDS step */
-	double connect_timeout;        /* per attempt; 0 = default */
-	size_t max_body;               /* response cap; 0 = default (1 MiB) */
-	const char *api_version;       /* NULL = IMDS_API_VERSION_PREFERRED */
-	bool single_attempt;           /* no retries (not an Azure machine) */
+	const char *base_url;    /* "http://169.254.169.254" */
+	double timeout;          /* seconds for the whole IMDS step */
+	double connect_timeout;  /* per attempt; 0 = default */
+	size_t max_body;         /* response cap; 0 = default (1 MiB) */
+	const char *api_version; /* NULL = IMDS_API_VERSION_PREFERRED */
+	bool single_attempt;     /* no retries (not an Azure machine) */
 };
 
 struct imds_result {
 	enum source_status status;
-	char *error;                   /* one line, when status != OK */
-	char *api_version;             /* the version that answered */
-	long http_status;              /* last HTTP status, 0 if none */
+	char *error;       /* one line, when status != OK */
+	char *api_version; /* the version that answered */
+	long http_status;  /* last HTTP status, 0 if none */
 	unsigned attempts;
-	double elapsed;                /* seconds spent */
+	double elapsed; /* seconds spent */
 	bool have_instance;
 	struct imds_instance instance;
 };
@@ -140,5 +130,4 @@ struct imds_cache;
 struct imds_cache *imds_cache_new(double max_age_seconds);
 void imds_cache_free(struct imds_cache *c);
 /* As imds_fetch, answering from the cache while it is fresh. */
-void imds_fetch_cached(struct imds_cache *c, const struct imds_options *opts,
-		       struct imds_result *res);
+void imds_fetch_cached(struct imds_cache *c, const struct imds_options *opts, struct imds_result *res);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Strict JSON parsing shared by the IMDS, token and ARM parsers. */
 #include "config.h"
 

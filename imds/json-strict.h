@@ -1,31 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Strict JSON for untrusted bodies (IMDS, token, ARM): a depth limit, no
  * NUL bytes, valid UTF-8, one document and nothing after it; and the test
  * a value must pass before atrest keeps it as a fact. */
 #pragma once
 
-#include <json-c/json.h>
-
-#include "lib/macro.h"
+#include "lib/json-util.h"
 
 /* Deep enough for any IMDS or ARM document, shallow enough that a nesting
  * bomb is refused early. */
 #define JSON_STRICT_MAX_DEPTH 64
 /* Longest value atrest keeps from a document; longer ones are not facts. */
 #define JSON_MAX_VALUE_LEN 4096
-
-static inline void json_object_putp(json_object **p)
-{
-	if (*p)
-		json_object_put(*p);
-}
-
-static inline void json_tokener_freep(json_tokener **p)
-{
-	if (*p)
-		json_tokener_free(*p);
-}
-
-#define _cleanup_json_ _cleanup_(json_object_putp)
 
 /* Strict UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF). */
 bool utf8_valid(const char *s, size_t len);

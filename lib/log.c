@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stderr logger: "atrest: message" with an optional level tag. */
 #include "config.h"
 

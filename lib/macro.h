@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small language helpers shared by every directory: scope-bound cleanup,
  * ownership hand-over, attributes. Nothing here allocates or logs. */
 #pragma once
@@ -24,19 +25,19 @@
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* Hand a pointer over to a new owner: returns it and clears the source. */
-#define TAKE_PTR(p)                                                            \
-	({                                                                     \
-		__typeof__(p) _take_tmp = (p);                                 \
-		(p) = NULL;                                                    \
-		_take_tmp;                                                     \
+#define TAKE_PTR(p)                            \
+	({                                     \
+		__typeof__(p) _take_tmp = (p); \
+		(p) = NULL;                    \
+		_take_tmp;                     \
 	})
 
 /* Same for file descriptors. */
-#define TAKE_FD(fd)                                                            \
-	({                                                                     \
-		int _take_fd = (fd);                                           \
-		(fd) = -1;                                                     \
-		_take_fd;                                                      \
+#define TAKE_FD(fd)                  \
+	({                           \
+		int _take_fd = (fd); \
+		(fd) = -1;           \
+		_take_fd;            \
 	})
 
 static inline bool streq(const char *a, const char *b)
@@ -93,11 +94,11 @@ static inline void closedirp(DIR **d)
 }
 
 /* Declares type_freep() calling func(*p) when *p is set. */
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                \
-	static inline void func##p(type *p)                                    \
-	{                                                                      \
-		if (*p)                                                        \
-			func(*p);                                              \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func) \
+	static inline void func##p(type *p)     \
+	{                                       \
+		if (*p)                         \
+			func(*p);               \
 	}
 
 #define _cleanup_free_ _cleanup_(freep)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* String helpers: bounded parsing of untrusted values, a growable buffer,
  * string vectors. Pure functions over memory. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Confined path resolution for --sysroot, in the manner of util-linux's
  * path context and systemd's chase(): components are walked one by one with
  * lstat(), and a symlink target is spliced into the remaining path, absolute
@@ -266,8 +267,7 @@ int sysroot_readlink(const struct sysroot *sr, const char *path, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
-int sysroot_read_file(const struct sysroot *sr, const char *path, size_t max,
-		      char **ret, size_t *ret_len)
+int sysroot_read_file(const struct sysroot *sr, const char *path, size_t max, char **ret, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The sysroot path context: every local fact (sysfs, procfs, /dev, /etc) is
  * read through it, so that `--sysroot DIR` confines all reads to DIR.
  * Paths given to these functions are logical ("/sys/class/block"); symlinks
@@ -35,8 +36,8 @@ int sysroot_opendir(const struct sysroot *sr, const char *path, DIR **ret);
 int sysroot_readlink(const struct sysroot *sr, const char *path, char **ret);
 
 /* Whole file, NUL-terminated; -EFBIG if it is longer than max bytes. */
-int sysroot_read_file(const struct sysroot *sr, const char *path, size_t max,
-		      char **ret, size_t *ret_len);
+int sysroot_read_file(const struct sysroot *sr, const char *path, size_t max, char **ret,
+		      size_t *ret_len);
 /* A sysfs attribute: the first line, white space stripped, at most 4 KiB. */
 int sysroot_read_attr(const struct sysroot *sr, const char *path, char **ret);
 int sysroot_read_u64(const struct sysroot *sr, const char *path, uint64_t *ret);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Monotonic clock and sleep helpers shared by the clients and the agent. */
 #include "config.h"
 

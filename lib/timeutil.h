@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Monotonic time in seconds, and sleeping for a fraction of a second. */
 #pragma once
 

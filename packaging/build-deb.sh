@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds the Debian package from this source tree: copies the tree to a
 # scratch directory, puts packaging/debian at ./debian there, and runs
 # dpkg-buildpackage -us -uc -b. The .deb and .changes land in OUTDIR.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Which Azure disk a block device is (DOMAIN.md §4): pure rules over the
  * identity read from sysfs, so that they can be tested table-driven. */
 #include "config.h"
@@ -39,14 +40,16 @@ static int scsi_lun(const char *addr, int *ret)
 	return 0;
 }
 
-static int role_set(struct disk_role *ret, bool azure, enum azure_role role, int lun,
-		    char *evidence)
+static int role_set(struct disk_role *ret, bool azure, enum azure_role role, int lun, char *evidence)
 {
 	if (!evidence)
 		return -ENOMEM;
 	*ret = (struct disk_role){
-		.azure = azure, .role = role, .lun = lun,
-		.local = role == ROLE_LOCAL, .evidence = evidence,
+		.azure = azure,
+		.role = role,
+		.lun = lun,
+		.local = role == ROLE_LOCAL,
+		.evidence = evidence,
 	};
 	return 0;
 }
@@ -63,8 +66,8 @@ static int role_gen2_os_ctrl(const struct disk_identity *id, const char *guid, i
 					  "LUN %d is neither the OS nor the resource disk",
 					  guid, id->scsi_address, lun));
 	return role_set(ret, true, lun == 0 ? ROLE_OS : ROLE_RESOURCE, -1,
-			strprintf("VMBus device {%s} (OS/resource controller), SCSI %s => %s",
-				  guid, id->scsi_address, what));
+			strprintf("VMBus device {%s} (OS/resource controller), SCSI %s => %s", guid,
+				  id->scsi_address, what));
 }
 
 static int role_scsi(const struct disk_identity *id, struct disk_role *ret)
@@ -76,8 +79,7 @@ static int role_scsi(const struct disk_identity *id, struct disk_role *ret)
 	if (!id->vmbus_device_id || !guid_normalize(id->vmbus_device_id, guid, sizeof(guid)))
 		return role_set(ret, msft, ROLE_OTHER, -1,
 				strprintf("SCSI %s (%s %s) has no VMBus parent: %s",
-					  strna(id->scsi_address), strna(id->vendor),
-					  strna(id->model),
+					  strna(id->scsi_address), strna(id->vendor), strna(id->model),
 					  msft ? "Azure disk of unknown placement" :
 						 "not an Azure-presented disk"));
 	r = scsi_lun(id->scsi_address, &lun);
@@ -106,8 +108,7 @@ static int role_scsi(const struct disk_identity *id, struct disk_role *ret)
 	}
 	return role_set(ret, msft, ROLE_OTHER, -1,
 			strprintf("VMBus device {%s} is not a known Azure disk controller (SCSI %s, %s %s)",
-				  guid, strna(id->scsi_address), strna(id->vendor),
-				  strna(id->model)));
+				  guid, strna(id->scsi_address), strna(id->vendor), strna(id->model)));
 }
 
 static int role_nvme(const struct disk_identity *id, struct disk_role *ret)
@@ -126,14 +127,13 @@ static int role_nvme(const struct disk_identity *id, struct disk_role *ret)
 					  m, id->pci_vendor));
 	if (direct)
 		return role_set(ret, true, ROLE_LOCAL, -1,
-				strprintf("NVMe \"%s\" namespace %u => local (ephemeral) disk",
-					  m, id->nvme_nsid));
+				strprintf("NVMe \"%s\" namespace %u => local (ephemeral) disk", m,
+					  id->nvme_nsid));
 	if (id->nvme_nsid == 0)
 		return role_set(ret, true, ROLE_OTHER, -1,
 				strprintf("NVMe \"%s\": namespace id unknown", m));
 	if (id->nvme_nsid == 1)
-		return role_set(ret, true, ROLE_OS, -1,
-				strprintf("NVMe \"%s\" namespace 1 => os", m));
+		return role_set(ret, true, ROLE_OS, -1, strprintf("NVMe \"%s\" namespace 1 => os", m));
 	/* Cap as scsi_lun does: a namespace id near 2^32 must not wrap to a
 	 * negative LUN, which would read as "no LUN" (-1) or worse. */
 	if (id->nvme_nsid - 2 > 0xffff)
@@ -196,8 +196,7 @@ void azure_assign_local_indices(struct blockdev *devs, size_t n, char *const *pc
 	for (size_t i = 0; i < n; i++)
 		if (devs[i].role == ROLE_LOCAL)
 			keys[k++] = (struct local_key){ i, pci ? pci[i] : NULL,
-							devs[i].nvme_controller,
-							devs[i].nvme_nsid };
+							devs[i].nvme_controller, devs[i].nvme_nsid };
 	qsort(keys, k, sizeof(*keys), local_cmp);
 	for (size_t j = 0; j < k; j++) {
 		struct blockdev *d = &devs[keys[j].idx];

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The two ways the benchmark encrypts: OpenSSL EVP in user space (as
  * `openssl speed -evp aes-*-xts` does) and the kernel's xts(aes) through
  * AF_ALG (as libcryptsetup's crypt_benchmark() and dm-crypt do). */
@@ -158,8 +159,7 @@ static int afalg_run(void *p, uint8_t *buf, size_t len)
 	struct afalg *a = p;
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(uint32_t)) +
-			 CMSG_SPACE(sizeof(struct af_alg_iv) + XTS_IV_BYTES)];
+		char buf[CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(struct af_alg_iv) + XTS_IV_BYTES)];
 	} control = {};
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	struct msghdr msg = {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the benchmark needs to know about the host it runs on: the kernel
  * driver serving xts(aes), the CPU's AES instructions, usable CPUs under
  * affinity and cgroup quota, CPU pressure. Parsers are pure; readers use
@@ -212,7 +213,8 @@ static char *arm_hint(const char *driver, char *const *flags)
 	if (!strv_contains(flags, "aes") || strstr(driver, "-ce"))
 		return NULL;
 	return strprintf("CPU has the ARMv8 AES instructions but xts(aes) is served by %s; "
-			 "the aes-ce-blk module provides xts-aes-ce", driver);
+			 "the aes-ce-blk module provides xts-aes-ce",
+			 driver);
 }
 
 char *bench_faster_hint(const char *driver, const char *cpu_flags)
@@ -228,16 +230,19 @@ char *bench_faster_hint(const char *driver, const char *cpu_flags)
 	used = driver_level(driver);
 	if (used == AES_GENERIC && have >= AES_NI)
 		return strprintf("CPU has AES-NI but xts(aes) is served by generic code (%s); "
-				 "load aesni_intel", driver);
+				 "load aesni_intel",
+				 driver);
 	/* AVX-512 over AVX2 is no hint: the kernel keeps 256-bit vectors on
 	 * CPUs that slow down with 512-bit ones, on purpose. */
 	if (have >= AES_VAES_AVX2 && used < AES_VAES_AVX2)
 		return strprintf("CPU has VAES and AVX2 but xts(aes) is served by %s; "
 				 "Linux >= 6.10 serves it with xts-aes-vaes-avx2 or -avx512, "
-				 "which are faster", driver);
+				 "which are faster",
+				 driver);
 	if (have == AES_NI_AVX && used == AES_NI)
 		return strprintf("CPU has AES-NI and AVX but xts(aes) is served by %s; "
-				 "Linux >= 6.10 has the faster xts-aes-aesni-avx", driver);
+				 "Linux >= 6.10 has the faster xts-aes-aesni-avx",
+				 driver);
 	return NULL;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Pieces of the AES-XTS benchmark shared between its files and its tests:
  * the host parsers (pure, over memory) and the engine descriptors. */
 #pragma once
@@ -10,7 +11,7 @@
 /* The /proc/crypto entry that serves xts(aes): the highest priority one
  * that is not internal and has not failed its self-test. */
 struct bench_crypto_driver {
-	char *driver;                 /* NULL when no entry was found */
+	char *driver; /* NULL when no entry was found */
 	char *module;
 	int priority;
 };
@@ -63,7 +64,7 @@ int bench_read_file(const char *path, size_t max, char **ret);
 /* One way to encrypt a buffer in place: OpenSSL EVP or the kernel's
  * xts(aes) through AF_ALG. A context is per thread and per direction. */
 struct bench_engine {
-	const char *name;                              /* "openssl" | "kernel" */
+	const char *name; /* "openssl" | "kernel" */
 	int (*open)(void **ret_ctx, unsigned key_bits, bool decrypt);
 	int (*run)(void *ctx, uint8_t *buf, size_t len);
 	void (*close)(void *ctx);

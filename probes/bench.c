@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The AES-XTS benchmark run: samples for each engine, key size and thread
  * count on dedicated low-priority threads, timed by thread CPU time within
  * a CPU budget, then the host facts and the headline figure. */
@@ -17,21 +18,21 @@
 #include "probes/bench-internal.h"
 #include "probes/bench.h"
 
-#define BUFFER_BYTES (64 * 1024)         /* what openssl speed -bytes 65536 and cryptsetup use */
-#define MIN_SLICE 0.002                  /* CPU seconds; below it clocks dominate */
-#define BUDGET_SHARE 0.85                /* the rest pays for threads, keys, warm-up */
+#define BUFFER_BYTES (64 * 1024) /* what openssl speed -bytes 65536 and cryptsetup use */
+#define MIN_SLICE 0.002          /* CPU seconds; below it clocks dominate */
+#define BUDGET_SHARE 0.85        /* the rest pays for threads, keys, warm-up */
 #define DISTURBED_CPU_WALL 0.9
-#define DISTURBED_PSI_SHARE 0.10         /* of the sample's wall time, some task waited */
-#define CLOCK_CHECK_SECONDS 0.0005       /* read the clocks about this often */
+#define DISTURBED_PSI_SHARE 0.10   /* of the sample's wall time, some task waited */
+#define CLOCK_CHECK_SECONDS 0.0005 /* read the clocks about this often */
 /* Giving way to other work (see struct neighbours). */
-#define BURST_CPU 0.005                  /* CPU seconds between two looks at the node */
-#define BUSY_DUTY 0.003                  /* share of wall time run while the node is busy */
-#define BUSY_SLICE 0.02                  /* CPU seconds per thread and direction then */
-#define OTHERS_TAU 0.1                   /* seconds: memory of the others' average */
-#define PAUSE_STEP 0.05                  /* seconds: a pause looks at the node this often */
-#define MAX_PAUSE 2.0                    /* seconds; one pause never lasts longer */
-#define FIRST_LOOKS 10                   /* before the first sample, looks ... */
-#define FIRST_LOOK_STEP 0.005            /* ... this far apart, averaged */
+#define BURST_CPU 0.005       /* CPU seconds between two looks at the node */
+#define BUSY_DUTY 0.003       /* share of wall time run while the node is busy */
+#define BUSY_SLICE 0.02       /* CPU seconds per thread and direction then */
+#define OTHERS_TAU 0.1        /* seconds: memory of the others' average */
+#define PAUSE_STEP 0.05       /* seconds: a pause looks at the node this often */
+#define MAX_PAUSE 2.0         /* seconds; one pause never lasts longer */
+#define FIRST_LOOKS 10        /* before the first sample, looks ... */
+#define FIRST_LOOK_STEP 0.005 /* ... this far apart, averaged */
 
 static double now(clockid_t clock)
 {
@@ -116,12 +117,12 @@ static void gate_open(struct gate *g)
 struct neighbours {
 	pthread_mutex_t lock;
 	bool enabled;
-	bool readable;                   /* /proc/loadavg was read at the start */
-	unsigned active;                 /* our threads in a burst */
-	double others;                   /* the average */
-	double sampled_at;               /* CLOCK_MONOTONIC */
+	bool readable;     /* /proc/loadavg was read at the start */
+	unsigned active;   /* our threads in a burst */
+	double others;     /* the average */
+	double sampled_at; /* CLOCK_MONOTONIC */
 	double threshold;
-	double deadline;                 /* CLOCK_MONOTONIC; 0 = none */
+	double deadline; /* CLOCK_MONOTONIC; 0 = none */
 };
 
 /* The average starts from a few looks 5 ms apart, so that the first
@@ -193,15 +194,15 @@ struct job {
 	const struct bench_options *opts;
 	unsigned key_bits;
 	bool decrypt;
-	double slice;                    /* CPU seconds to measure for */
+	double slice; /* CPU seconds to measure for */
 	struct gate *gate;
 	struct neighbours *nb;
 
 	int r;
 	uint64_t bytes;
-	double cpu, wall;                /* of the measured loop, pauses left out */
-	double yielded;                  /* wall seconds paused for other work */
-	double thread_cpu;               /* of the whole thread, setup included */
+	double cpu, wall;  /* of the measured loop, pauses left out */
+	double yielded;    /* wall seconds paused for other work */
+	double thread_cpu; /* of the whole thread, setup included */
 	unsigned priority;
 };
 
@@ -249,7 +250,7 @@ static int job_loop(struct job *j, void *ctx, uint8_t *buf, unsigned batch)
 {
 	double c0 = now(CLOCK_THREAD_CPUTIME_ID), w0 = now(CLOCK_MONOTONIC);
 	double deadline = j->slice * 20 + 1.0;
-	double burst_cpu = 0, burst_wall = 0;   /* where the burst began */
+	double burst_cpu = 0, burst_wall = 0; /* where the burst began */
 
 	for (;;) {
 		for (unsigned i = 0; i < batch; i++) {
@@ -407,8 +408,8 @@ struct run {
 	double worker_cpu;
 	int first_error;
 	char *first_error_what;
-	int kernel_error;                /* first failure of a kernel sample, busy aside */
-	double yielded;                  /* wall seconds, skipped samples included */
+	int kernel_error; /* first failure of a kernel sample, busy aside */
+	double yielded;   /* wall seconds, skipped samples included */
 };
 
 static int sample_add(struct bench_result *res, const struct bench_sample *s)
@@ -461,16 +462,16 @@ static void run_sample(struct run *run, const struct bench_engine *engine, unsig
 	}
 	if (r >= 0)
 		r = sample_add(run->res, &(struct bench_sample){
-			.engine = engine->name,
-			.key_bits = key_bits,
-			.threads = threads,
-			.encrypt_bytes_per_second = enc.bytes_per_second,
-			.decrypt_bytes_per_second = dec.bytes_per_second,
-			.cpu_seconds = enc.cpu + dec.cpu,
-			.wall_seconds = enc.wall + dec.wall,
-			.disturbed = enc.disturbed || dec.disturbed,
-			.yielded_seconds = enc.yielded + dec.yielded,
-		});
+						 .engine = engine->name,
+						 .key_bits = key_bits,
+						 .threads = threads,
+						 .encrypt_bytes_per_second = enc.bytes_per_second,
+						 .decrypt_bytes_per_second = dec.bytes_per_second,
+						 .cpu_seconds = enc.cpu + dec.cpu,
+						 .wall_seconds = enc.wall + dec.wall,
+						 .disturbed = enc.disturbed || dec.disturbed,
+						 .yielded_seconds = enc.yielded + dec.yielded,
+					 });
 	if (r < 0) {
 		run_failed(run, r, engine->name, key_bits);
 		if (engine == &bench_engine_afalg && run->kernel_error >= 0)
@@ -530,16 +531,17 @@ static int run_libcryptsetup_one(struct run *run, unsigned key_bits)
 	note_priority(run->res, j.priority);
 	if (j.r < 0)
 		return j.r;
-	return sample_add(run->res, &(struct bench_sample){
-		.engine = "kernel",
-		.key_bits = key_bits,
-		.threads = 1,
-		.encrypt_bytes_per_second = j.enc,
-		.decrypt_bytes_per_second = j.dec,
-		.cpu_seconds = j.cpu,
-		.wall_seconds = j.wall,
-		.disturbed = j.wall > 0 && j.cpu / j.wall < DISTURBED_CPU_WALL,
-	});
+	return sample_add(run->res,
+			  &(struct bench_sample){
+				  .engine = "kernel",
+				  .key_bits = key_bits,
+				  .threads = 1,
+				  .encrypt_bytes_per_second = j.enc,
+				  .decrypt_bytes_per_second = j.dec,
+				  .cpu_seconds = j.cpu,
+				  .wall_seconds = j.wall,
+				  .disturbed = j.wall > 0 && j.cpu / j.wall < DISTURBED_CPU_WALL,
+			  });
 }
 
 static void kernel_unavailable(struct bench_result *res, const char *what, int r)
@@ -628,11 +630,10 @@ static int host_facts(struct bench_result *res)
 	 * driver tells whether the kernel has accelerated AES at all. */
 	r = bench_parse_proc_crypto(crypto, "aes", &aes);
 	if (r >= 0 && aes.driver && flags && !strstr(aes.driver, "aesni") &&
-	    !strstr(aes.driver, "-ce") && !strstr(aes.driver, "-lib") &&
-	    bench_cpu_has_aes(flags))
-		res->kernel_faster_hint = strprintf(
-			"CPU has AES instructions but the kernel's aes cipher is %s, generic code "
-			"(is aesni_intel or aes-ce-cipher loaded?)", aes.driver);
+	    !strstr(aes.driver, "-ce") && !strstr(aes.driver, "-lib") && bench_cpu_has_aes(flags))
+		res->kernel_faster_hint = strprintf("CPU has AES instructions but the kernel's aes cipher is %s, generic code "
+						    "(is aesni_intel or aes-ce-cipher loaded?)",
+						    aes.driver);
 	bench_crypto_driver_done(&aes);
 	return r < 0 ? r : 0;
 }
@@ -666,13 +667,14 @@ static void run_finish(struct run *run)
 	}
 	res->status = SOURCE_ERROR;
 	if (run->first_error < 0)
-		res->error = strprintf("%s: %s", strna(run->first_error_what), strerror(-run->first_error));
+		res->error = strprintf("%s: %s", strna(run->first_error_what),
+				       strerror(-run->first_error));
 	else
 		res->error = res->samples_skipped ?
-			strprintf("not measured: other work kept the node busy for the %.0f s the "
-				  "benchmark may take, and it gives way to other work",
-				  run->opts->max_wall) :
-			strdup("no AES-256-XTS figure was measured");
+				     strprintf("not measured: other work kept the node busy for the %.0f s the "
+					       "benchmark may take, and it gives way to other work",
+					       run->opts->max_wall) :
+				     strdup("no AES-256-XTS figure was measured");
 }
 
 void bench_run(const struct bench_options *opts, struct bench_result *res)

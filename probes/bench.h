@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The AES-XTS throughput benchmark: what dm-crypt (kernel xts(aes) through
  * libcryptsetup/AF_ALG) and OpenSSL can do on this CPU. A gatherer like the
  * others: it measures and reports, it does not judge. */
@@ -6,39 +7,39 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "imds/imds.h"
+#include "lib/source.h"
 
 struct bench_sample {
-	const char *engine;           /* "kernel" | "openssl" (static) */
-	unsigned key_bits;            /* 256 (AES-128-XTS) or 512 (AES-256-XTS) */
+	const char *engine; /* "kernel" | "openssl" (static) */
+	unsigned key_bits;  /* 256 (AES-128-XTS) or 512 (AES-256-XTS) */
 	unsigned threads;
 	double encrypt_bytes_per_second;
 	double decrypt_bytes_per_second;
 	double cpu_seconds;
 	double wall_seconds;
-	bool disturbed;               /* CPU/wall < 0.9 or CPU pressure seen */
-	double yielded_seconds;       /* wall time spent giving way to other work */
+	bool disturbed;         /* CPU/wall < 0.9 or CPU pressure seen */
+	double yielded_seconds; /* wall time spent giving way to other work */
 };
 
 struct bench_result {
-	enum source_status status;    /* OK, ERROR, or OFF when skipped */
+	enum source_status status; /* OK, ERROR, or OFF when skipped */
 	char *error;
-	time_t ran_at;                /* 0 = never ran */
-	double cpu_seconds;           /* spent by the whole run */
-	double wall_seconds;          /* the whole run, yielding included */
-	double yielded_seconds;       /* of which spent giving way to other work */
-	unsigned samples_skipped;     /* not measured: the node stayed busy past max_wall */
+	time_t ran_at;            /* 0 = never ran */
+	double cpu_seconds;       /* spent by the whole run */
+	double wall_seconds;      /* the whole run, yielding included */
+	double yielded_seconds;   /* of which spent giving way to other work */
+	unsigned samples_skipped; /* not measured: the node stayed busy past max_wall */
 
 	bool kernel_available;
 	char *kernel_unavailable_reason;
-	char *kernel_driver;          /* /proc/crypto driver for xts(aes) */
+	char *kernel_driver; /* /proc/crypto driver for xts(aes) */
 	int kernel_driver_priority;
-	char *kernel_faster_hint;     /* e.g. CPU has VAES but driver does not use it */
+	char *kernel_faster_hint; /* e.g. CPU has VAES but driver does not use it */
 	char *openssl_version;
-	unsigned usable_cpus;         /* threads of the all-CPU samples */
-	const char *priority;         /* what the threads got: "SCHED_IDLE", "nice 19",
+	unsigned usable_cpus;      /* threads of the all-CPU samples */
+	const char *priority;      /* what the threads got: "SCHED_IDLE", "nice 19",
 	                               * "normal" (asked), or "unchanged" (refused); static */
-	double cpu_pressure_avg10;    /* /proc/pressure/cpu "some avg10" at start, -1 unknown */
+	double cpu_pressure_avg10; /* /proc/pressure/cpu "some avg10" at start, -1 unknown */
 
 	struct bench_sample *samples;
 	size_t n_samples;
@@ -52,11 +53,11 @@ struct bench_result {
 };
 
 struct bench_options {
-	double cpu_budget;            /* seconds of CPU for the whole run (default 1) */
-	bool allow_kernel;            /* try the kernel path */
-	bool all_threads;             /* also one thread per usable CPU */
-	bool idle_priority;           /* SCHED_IDLE, else nice 19 */
-	bool normal_priority;         /* neither: the perturbation harness's control */
+	double cpu_budget;    /* seconds of CPU for the whole run (default 1) */
+	bool allow_kernel;    /* try the kernel path */
+	bool all_threads;     /* also one thread per usable CPU */
+	bool idle_priority;   /* SCHED_IDLE, else nice 19 */
+	bool normal_priority; /* neither: the perturbation harness's control */
 	/* Measure in bursts of a few milliseconds and, while other work keeps
 	 * the node busy (it took our CPU, or /proc/stat shows it using more
 	 * than a tenth of the CPUs), run only 1% of the wall time. On by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The block-device graph from sysfs: every disk, partition and mapping with
  * its identity, Azure role and stack, read through the sysroot. A device
  * that cannot be read is recorded with what could be read, never fatal. */
@@ -23,18 +24,18 @@ struct scan {
  * reads some 10,000 attributes, and a full chase each would dominate. */
 struct sysdir {
 	const struct sysroot *sr;
-	const char *path;  /* logical, resolved */
-	int fd;            /* -1: every read chases */
+	const char *path; /* logical, resolved */
+	int fd;           /* -1: every read chases */
 };
 
 /* A device during the scan: names still to be turned into indices. */
 struct scan_dev {
 	struct blockdev d;
 	char *parent_name;
-	char *pci;         /* NVMe controller's PCI address */
+	char *pci; /* NVMe controller's PCI address */
 	char **slave_names;
 	char **holder_names;
-	struct sysdir dir;  /* the block dir, open while it is read */
+	struct sysdir dir; /* the block dir, open while it is read */
 };
 
 /* Reads a one-component attribute relative to a directory fd that was
@@ -360,9 +361,13 @@ static void identity_load(const struct sysroot *sr, struct scan_dev *sd)
 static void role_load(struct blockdev *d)
 {
 	struct disk_identity id = {
-		.bus = d->bus, .vendor = d->vendor, .model = d->model,
-		.vmbus_device_id = d->vmbus_device_id, .scsi_address = d->scsi_address,
-		.pci_vendor = pci_vendor(d), .nvme_nsid = d->nvme_nsid,
+		.bus = d->bus,
+		.vendor = d->vendor,
+		.model = d->model,
+		.vmbus_device_id = d->vmbus_device_id,
+		.scsi_address = d->scsi_address,
+		.pci_vendor = pci_vendor(d),
+		.nvme_nsid = d->nvme_nsid,
 	};
 	struct disk_role role;
 
@@ -419,8 +424,7 @@ static void basics_load(struct scan_dev *sd)
 	_cleanup_free_ char *dev = NULL;
 	uint64_t v;
 
-	if (dir_attr(&sd->dir, "dev", &dev) >= 0 &&
-	    sscanf(dev, "%u:%u", &d->major, &d->minor) != 2)
+	if (dir_attr(&sd->dir, "dev", &dev) >= 0 && sscanf(dev, "%u:%u", &d->major, &d->minor) != 2)
 		d->major = d->minor = 0;
 	if (dir_u64(&sd->dir, "size", &v) >= 0 && v <= UINT64_MAX / 512)
 		d->size_bytes = v * 512;
@@ -519,10 +523,10 @@ static void crypt_params_done(struct crypt_params *p)
 static void blockdev_done(struct blockdev *d)
 {
 	char **strs[] = {
-		&d->name, &d->devnode, &d->syspath, &d->vendor, &d->model,
-		&d->scsi_address, &d->vmbus_device_id, &d->nvme_controller,
-		&d->role_evidence, &d->dm_name, &d->dm_uuid, &d->zram_backing,
-		&d->sig_type, &d->sig_version, &d->sig_uuid, &d->sig_error,
+		&d->name,          &d->devnode,      &d->syspath,         &d->vendor,
+		&d->model,         &d->scsi_address, &d->vmbus_device_id, &d->nvme_controller,
+		&d->role_evidence, &d->dm_name,      &d->dm_uuid,         &d->zram_backing,
+		&d->sig_type,      &d->sig_version,  &d->sig_uuid,        &d->sig_error,
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(strs); i++)
@@ -560,8 +564,7 @@ static int scan_dev_cmp(const void *a, const void *b)
 }
 
 /* The fallback layout: /sys/block/<disk> and its partition subdirs. */
-static int list_sys_block(const struct sysroot *sr, char **disks, char ***names,
-			  char ***paths)
+static int list_sys_block(const struct sysroot *sr, char **disks, char ***names, char ***paths)
 {
 	for (char **dk = disks; *dk; dk++) {
 		_cleanup_free_ char *dp = path_join("/sys/block", *dk);
@@ -589,8 +592,7 @@ static int list_sys_block(const struct sysroot *sr, char **disks, char ***names,
 
 /* Names and logical paths of every block dir: /sys/class/block, else
  * /sys/block. Fails only when neither can be listed. */
-static int list_devices(const struct sysroot *sr, char ***ret_names, char ***ret_paths,
-			char **ret_error)
+static int list_devices(const struct sysroot *sr, char ***ret_names, char ***ret_paths, char **ret_error)
 {
 	_cleanup_strv_free_ char **names = NULL, **paths = NULL, **disks = NULL;
 	int r;
@@ -744,7 +746,8 @@ int block_graph_scan(const struct sysroot *sr, const struct probe_options *opts,
 	r = list_devices(sr, &names, &paths, &err);
 	if (r < 0) {
 		if (ret_error)
-			*ret_error = err ? err : strprintf("cannot list block devices: %s", strerror(-r));
+			*ret_error = err ? err :
+					   strprintf("cannot list block devices: %s", strerror(-r));
 		else
 			free(err);
 		return r;

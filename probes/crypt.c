@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dm-crypt parameters through libcryptsetup: the active mapping when
  * device-mapper may be asked (host only), else the LUKS/BitLocker header of
  * the backing device or a detached header. Never touches key material. */
@@ -43,10 +44,8 @@ static void crypt_lib_setup(void)
 bool dm_uuid_is_crypt(const char *dm_uuid)
 {
 	/* veritysetup and integritysetup also use CRYPT-: they do not encrypt. */
-	return dm_uuid && startswith(dm_uuid, "CRYPT-") &&
-	       !startswith(dm_uuid, "CRYPT-VERITY-") &&
-	       !startswith(dm_uuid, "CRYPT-INTEGRITY-") &&
-	       !startswith(dm_uuid, "CRYPT-SUBDEV-");
+	return dm_uuid && startswith(dm_uuid, "CRYPT-") && !startswith(dm_uuid, "CRYPT-VERITY-") &&
+	       !startswith(dm_uuid, "CRYPT-INTEGRITY-") && !startswith(dm_uuid, "CRYPT-SUBDEV-");
 }
 
 char *crypt_type_from_uuid(const char *dm_uuid)
@@ -82,8 +81,7 @@ static int params_from_cd(struct crypt_device *cd, struct crypt_params *p)
 	int ks = crypt_get_volume_key_size(cd);
 	int ss = crypt_get_sector_size(cd);
 
-	if (set_str(&p->type, crypt_get_type(cd)) < 0 ||
-	    set_str(&p->cipher, crypt_get_cipher(cd)) < 0 ||
+	if (set_str(&p->type, crypt_get_type(cd)) < 0 || set_str(&p->cipher, crypt_get_cipher(cd)) < 0 ||
 	    set_str(&p->mode, crypt_get_cipher_mode(cd)) < 0 ||
 	    set_str(&p->uuid, crypt_get_uuid(cd)) < 0)
 		return -ENOMEM;
@@ -216,9 +214,8 @@ static void header_fallback(const struct sysroot *sr, const struct block_graph *
 
 	r = header_path(sr, g, d, &hdr);
 	if (r == -ENXIO)
-		return crypt_fail(&d->crypt,
-				  strprintf("%s%zu backing devices: no single header to read",
-					    strempty(why_not_active), d->n_slaves));
+		return crypt_fail(&d->crypt, strprintf("%s%zu backing devices: no single header to read",
+						       strempty(why_not_active), d->n_slaves));
 	if (r < 0)
 		return crypt_fail(&d->crypt, strprintf("%scannot locate the header: %s",
 						       strempty(why_not_active), strerror(-r)));
@@ -253,7 +250,6 @@ void crypt_probe(const struct sysroot *sr, const struct probe_options *opts,
 					    "device-mapper access (run as root on the host)",
 					    strempty(why)));
 	if (!opts->read_devices)
-		return crypt_fail(&d->crypt, strprintf("%sreading devices is disabled",
-						       strempty(why)));
+		return crypt_fail(&d->crypt, strprintf("%sreading devices is disabled", strempty(why)));
 	header_fallback(sr, g, d, why);
 }

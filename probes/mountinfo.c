@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* /proc/self/mountinfo: a pure parser (hostile input: malformed lines are
  * skipped and counted, sizes bounded) and the path -> mount lookup. */
 #include "config.h"
@@ -84,8 +85,7 @@ static int table_push(struct mount_table *t, size_t *cap, const struct mount_ent
 	return 0;
 }
 
-int mountinfo_parse(const char *text, size_t len, struct mount_table *ret,
-		    size_t *ret_skipped)
+int mountinfo_parse(const char *text, size_t len, struct mount_table *ret, size_t *ret_skipped)
 {
 	struct mount_table t = { 0 };
 	size_t cap = 0, skipped = 0;

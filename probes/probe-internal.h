@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Glue between the files of probes/: the graph scan in blockdev.c calls the
  * per-device gatherers below. Not part of the agreed interface. */
 #pragma once

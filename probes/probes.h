@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Local facts: block devices and their stacks, mounts, swap areas. Read
  * under a sysroot; know nothing of policy or output. The parsers of
  * mountinfo and /proc/swaps are pure functions over strings. */
@@ -10,9 +11,9 @@
 #include "lib/sysroot.h"
 
 enum blk_kind {
-	BLK_DISK = 0,   /* a whole disk (SCSI, NVMe namespace, virtio, ...) */
-	BLK_PART,       /* a partition of a disk */
-	BLK_DM,         /* a device-mapper device (dm-crypt, LVM, ...) */
+	BLK_DISK = 0, /* a whole disk (SCSI, NVMe namespace, virtio, ...) */
+	BLK_PART,     /* a partition of a disk */
+	BLK_DM,       /* a device-mapper device (dm-crypt, LVM, ...) */
 	BLK_LOOP,
 	BLK_ZRAM,
 	BLK_MD,
@@ -36,53 +37,53 @@ enum azure_role {
 };
 
 enum crypt_source {
-	CRYPT_SRC_NONE = 0,  /* parameters not established */
-	CRYPT_SRC_ACTIVE,    /* the active mapping, via device-mapper */
-	CRYPT_SRC_HEADER,    /* the on-disk (or detached) header */
+	CRYPT_SRC_NONE = 0, /* parameters not established */
+	CRYPT_SRC_ACTIVE,   /* the active mapping, via device-mapper */
+	CRYPT_SRC_HEADER,   /* the on-disk (or detached) header */
 };
 
 struct crypt_params {
 	enum crypt_source source;
-	char *type;          /* LUKS1, LUKS2, PLAIN, BITLK, TCRYPT, ... */
-	char *cipher;        /* "aes" */
-	char *mode;          /* "xts-plain64" */
-	unsigned key_bits;   /* 0 = unknown */
+	char *type;        /* LUKS1, LUKS2, PLAIN, BITLK, TCRYPT, ... */
+	char *cipher;      /* "aes" */
+	char *mode;        /* "xts-plain64" */
+	unsigned key_bits; /* 0 = unknown */
 	unsigned sector_size;
-	char *uuid;          /* LUKS uuid */
-	char *header;        /* logical path of the header read, if any */
-	char *error;         /* why the parameters are not established */
+	char *uuid;   /* LUKS uuid */
+	char *header; /* logical path of the header read, if any */
+	char *error;  /* why the parameters are not established */
 };
 
 struct blockdev {
-	char *name;          /* kernel name: sda, sda1, dm-0, nvme0n1 */
-	char *devnode;       /* "/dev/<name>", logical */
-	char *syspath;       /* resolved logical sysfs path */
+	char *name;    /* kernel name: sda, sda1, dm-0, nvme0n1 */
+	char *devnode; /* "/dev/<name>", logical */
+	char *syspath; /* resolved logical sysfs path */
 	unsigned major, minor;
 	enum blk_kind kind;
 	uint64_t size_bytes;
 	bool readonly;
 	bool removable;
-	int parent;          /* index of the whole disk of a partition, else -1 */
+	int parent; /* index of the whole disk of a partition, else -1 */
 	unsigned partno;
 
 	/* Whole disks: identity and Azure role. */
 	enum disk_bus bus;
-	char *vendor;        /* trimmed */
-	char *model;         /* trimmed */
-	char *scsi_address;  /* "H:C:T:L" */
+	char *vendor;          /* trimmed */
+	char *model;           /* trimmed */
+	char *scsi_address;    /* "H:C:T:L" */
 	char *vmbus_device_id; /* "{guid}" of the VMBus parent, lower case */
 	char *nvme_controller; /* "nvme0" */
 	unsigned nvme_nsid;
-	bool azure;          /* an Azure-presented disk (Msft SCSI, NVMe 0x1414) */
+	bool azure; /* an Azure-presented disk (Msft SCSI, NVMe 0x1414) */
 	enum azure_role role;
-	int lun;             /* data disks: the LUN; else -1 */
-	unsigned local_index;/* local NVMe disks: 1-based; else 0 */
-	char *role_evidence; /* how the role was derived, one line */
+	int lun;              /* data disks: the LUN; else -1 */
+	unsigned local_index; /* local NVMe disks: 1-based; else 0 */
+	char *role_evidence;  /* how the role was derived, one line */
 
 	/* Device-mapper. */
 	char *dm_name;
 	char *dm_uuid;
-	bool dm_crypt;       /* dm/uuid starts with CRYPT- */
+	bool dm_crypt; /* dm/uuid starts with CRYPT- */
 	struct crypt_params crypt;
 
 	/* zram: the writeback device, NULL when none. */
@@ -146,7 +147,7 @@ struct disk_role {
 	bool azure;
 	enum azure_role role;
 	int lun;
-	bool local;                  /* an NVMe direct disk (index assigned later) */
+	bool local; /* an NVMe direct disk (index assigned later) */
 	char *evidence;
 };
 int azure_disk_role(const struct disk_identity *id, struct disk_role *ret);
@@ -156,10 +157,10 @@ struct mount_entry {
 	int id;
 	int parent_id;
 	unsigned major, minor;
-	char *root;          /* path within the filesystem */
-	char *mountpoint;    /* unescaped */
+	char *root;       /* path within the filesystem */
+	char *mountpoint; /* unescaped */
 	char *fstype;
-	char *source;        /* unescaped */
+	char *source; /* unescaped */
 	char *super_options;
 };
 
@@ -169,8 +170,7 @@ struct mount_table {
 };
 
 /* Lines that do not parse are skipped and counted in *ret_skipped. */
-int mountinfo_parse(const char *text, size_t len, struct mount_table *ret,
-		    size_t *ret_skipped);
+int mountinfo_parse(const char *text, size_t len, struct mount_table *ret, size_t *ret_skipped);
 void mount_table_done(struct mount_table *t);
 /* The mount whose mountpoint is the longest prefix of a logical path
  * (the last such mount when several are stacked), or -1. */
@@ -178,8 +178,8 @@ int mount_table_find_path(const struct mount_table *t, const char *path);
 
 /* /proc/swaps */
 struct swap_entry {
-	char *filename;      /* unescaped */
-	char *type;          /* "partition" | "file" | ... */
+	char *filename; /* unescaped */
+	char *type;     /* "partition" | "file" | ... */
 	uint64_t size_kib;
 	uint64_t used_kib;
 	int priority;
@@ -190,6 +190,5 @@ struct swap_table {
 	size_t n;
 };
 
-int swaps_parse(const char *text, size_t len, struct swap_table *ret,
-		size_t *ret_skipped);
+int swaps_parse(const char *text, size_t len, struct swap_table *ret, size_t *ret_skipped);
 void swap_table_done(struct swap_table *t);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Content signatures (crypto_LUKS, BitLocker, ext4, swap, ...) through
  * libblkid's low-level probe, on a node opened inside the sysroot. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* /proc/swaps: a pure parser. The header line is skipped; a filename is
  * octal-escaped by the kernel, so it holds no white space. */
 #include "config.h"

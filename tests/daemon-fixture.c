@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Hand-built facts and reports for the daemon's tests (no gathering). */
 #include "config.h"
 
 #include "tests/daemon-fixture.h"
 
-static void add_dev(struct block_graph *g, const char *name, enum blk_kind kind, enum azure_role role,
-		    int lun)
+static void add_dev(struct block_graph *g, const char *name, enum blk_kind kind,
+		    enum azure_role role, int lun)
 {
 	struct blockdev *d = &g->devs[g->n_devs++];
 
@@ -99,33 +100,54 @@ void fixture_facts_done(struct facts *f)
 struct fixture_result {
 	enum check_id check;
 	const char *subject;
-	enum check_status status[2];  /* per variant */
+	enum check_status status[2]; /* per variant */
 	enum severity severity;
 	const char *summary;
 };
 
 static const struct fixture_result results[] = {
-	{ CHECK_HOST_EAH, "node", { CHECK_PASS, CHECK_UNKNOWN }, SEV_CRITICAL,
+	{ CHECK_HOST_EAH,
+	  "node",
+	  { CHECK_PASS, CHECK_UNKNOWN },
+	  SEV_CRITICAL,
 	  "IMDS says encryption at host is on." },
-	{ CHECK_DISK_CMK, "os", { CHECK_UNKNOWN, CHECK_UNKNOWN }, SEV_INFO,
+	{ CHECK_DISK_CMK, "os", { CHECK_UNKNOWN, CHECK_UNKNOWN }, SEV_INFO, "ARM is off: enable it with --arm on." },
+	{ CHECK_DISK_CMK,
+	  "lun:0",
+	  { CHECK_UNKNOWN, CHECK_UNKNOWN },
+	  SEV_INFO,
 	  "ARM is off: enable it with --arm on." },
-	{ CHECK_DISK_CMK, "lun:0", { CHECK_UNKNOWN, CHECK_UNKNOWN }, SEV_INFO,
-	  "ARM is off: enable it with --arm on." },
-	{ CHECK_DISK_TEMP, "resource", { CHECK_PASS, CHECK_PASS }, SEV_CRITICAL,
+	{ CHECK_DISK_TEMP,
+	  "resource",
+	  { CHECK_PASS, CHECK_PASS },
+	  SEV_CRITICAL,
 	  "Encryption at host covers the temporary disk." },
-	{ CHECK_DMCRYPT_CIPHER, "data-crypt", { CHECK_PASS, CHECK_PASS }, SEV_CRITICAL,
+	{ CHECK_DMCRYPT_CIPHER,
+	  "data-crypt",
+	  { CHECK_PASS, CHECK_PASS },
+	  SEV_CRITICAL,
 	  "aes-xts-plain64 with a 512-bit key." },
-	{ CHECK_DMCRYPT_CIPHER, FIXTURE_ODD_SUBJECT, { CHECK_FAIL, CHECK_PASS }, SEV_CRITICAL,
+	{ CHECK_DMCRYPT_CIPHER,
+	  FIXTURE_ODD_SUBJECT,
+	  { CHECK_FAIL, CHECK_PASS },
+	  SEV_CRITICAL,
 	  "Cipher <none> & key \"0\" bits." },
-	{ CHECK_PATH_DMCRYPT, "/var/lib/kubelet", { CHECK_PASS, CHECK_PASS }, SEV_CRITICAL,
+	{ CHECK_PATH_DMCRYPT,
+	  "/var/lib/kubelet",
+	  { CHECK_PASS, CHECK_PASS },
+	  SEV_CRITICAL,
 	  "/var/lib/kubelet is on data-crypt." },
-	{ CHECK_SWAP, "swap", { CHECK_NOT_APPLICABLE, CHECK_NOT_APPLICABLE }, SEV_WARNING,
-	  "No swap is active." },
-	{ CHECK_ADE, "os", { CHECK_NOT_APPLICABLE, CHECK_NOT_APPLICABLE }, SEV_WARNING,
+	{ CHECK_SWAP, "swap", { CHECK_NOT_APPLICABLE, CHECK_NOT_APPLICABLE }, SEV_WARNING, "No swap is active." },
+	{ CHECK_ADE,
+	  "os",
+	  { CHECK_NOT_APPLICABLE, CHECK_NOT_APPLICABLE },
+	  SEV_WARNING,
 	  "IMDS says ADE is not enabled." },
-	{ CHECK_IMDS_DISKS, "node", { CHECK_PASS, CHECK_PASS }, SEV_WARNING,
-	  "Every IMDS disk is present." },
-	{ CHECK_BENCH, "aes-xts-plain64:512", { CHECK_NOT_APPLICABLE, CHECK_NOT_APPLICABLE }, SEV_INFO,
+	{ CHECK_IMDS_DISKS, "node", { CHECK_PASS, CHECK_PASS }, SEV_WARNING, "Every IMDS disk is present." },
+	{ CHECK_BENCH,
+	  "aes-xts-plain64:512",
+	  { CHECK_NOT_APPLICABLE, CHECK_NOT_APPLICABLE },
+	  SEV_INFO,
 	  "No minimum throughput is set." },
 };
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Hand-built reports for the daemon's tests: facts with disks, dm-crypt
  * mappings and a benchmark, and check results in two variants. */
 #pragma once

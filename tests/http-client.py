@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Drives tests/http-serve over loopback and prints TAP: content types,
 negotiation, gzip, /report, /healthz, landing page, 404/405, keep-alive,
 IPv6, connection limit and idle timeout, stale loop, no snapshot yet."""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Serves a hand-built report with the daemon's HTTP server, for the HTTP,
  * Prometheus, Chromium tests and the bench: prints one bound port per line,
  * then serves until SIGTERM/SIGINT.
@@ -9,7 +10,7 @@
 #include <signal.h>
 #include <time.h>
 
-#include "agent/http.h"
+#include "agent/daemon/http.h"
 #include "lib/log.h"
 #include "tests/daemon-fixture.h"
 
@@ -23,10 +24,14 @@ struct args {
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' }, { "limit", required_argument, NULL, 'n' },
-		{ "timeout", required_argument, NULL, 't' }, { "threads", required_argument, NULL, 'T' },
-		{ "variant", required_argument, NULL, 'v' }, { "stale", no_argument, NULL, 's' },
-		{ "empty", no_argument, NULL, 'e' },          {},
+		{ "listen", required_argument, NULL, 'l' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "variant", required_argument, NULL, 'v' },
+		{ "stale", no_argument, NULL, 's' },
+		{ "empty", no_argument, NULL, 'e' },
+		{},
 	};
 	int c;
 
@@ -82,8 +87,11 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 
-	struct http_options o = { .listen = a.listen, .connection_limit = a.limit,
-				  .connection_timeout = a.timeout, .threads = a.threads, .health_max_age = 2 };
+	struct http_options o = { .listen = a.listen,
+				  .connection_limit = a.limit,
+				  .connection_timeout = a.timeout,
+				  .threads = a.threads,
+				  .health_max_age = 2 };
 	r = http_server_start(&o, &s, &err);
 	if (r < 0) {
 		fprintf(stderr, "http-serve: %s\n", err);

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A fake Azure IMDS on loopback for tests, with fault injection.
 
 Usage: imds-server.py --port-file FILE [--log FILE] [--docs DIR]...

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Writes what the daemon writes for two evaluations (fixture variants 0
  * then 1) and one rejected reload, through the real sink: to journald when
  * its socket exists. Used by test-journal-real.sh inside a namespace. */
@@ -5,7 +6,7 @@
 
 #include <syslog.h>
 
-#include "agent/journal.h"
+#include "agent/report/journal.h"
 #include "tests/daemon-fixture.h"
 
 int main(void)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Runs the real atrest binary on every fixture node (tests/fixtures) with
 the loopback IMDS serving the node's document, and compares each check's
 status, the verdict and the exit code with the expected results kept apart

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* probe-dump [DIR]: prints the block graph of a sysroot (or the host), one
  * device a line, for debugging the probes by eye. Not installed. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small helpers shared by the probe tests: reading a fixture of
  * tests/probe-data/ from $top_srcdir. */
 #pragma once

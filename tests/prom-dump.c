@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Prints the fixture report as exposition text: `prom-dump text|openmetrics
  * [variant]`, for the tests that feed real parsers (promtool, python). */
 #include "config.h"
 
-#include "agent/http.h"
-#include "agent/prom.h"
+#include "agent/daemon/http.h"
+#include "agent/report/prom.h"
 #include "tests/daemon-fixture.h"
 
 int main(int argc, char **argv)

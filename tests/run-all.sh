@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The whole test suite, as CI runs it: the normal build's `make check`, the
 # same under ASan+UBSan, dm-crypt in a VM (`make check-vm`), the container
 # image and pod (`make check-image`), and `make distcheck`. Ends with one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A small in-tree TAP producer for unit tests, read by automake's
  * tap-driver.sh. A test that cannot run prints "1..0 # SKIP reason". */
 #pragma once
@@ -33,24 +34,24 @@ static inline bool tap_ok_(bool cond, const char *file, int line, const char *fm
 
 #define ok(cond, ...) tap_ok_(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 
-#define is_int(got, want, ...)                                                 \
-	({                                                                     \
-		long long _g = (long long)(got), _w = (long long)(want);       \
-		bool _r = tap_ok_(_g == _w, __FILE__, __LINE__, __VA_ARGS__);  \
-		if (!_r)                                                       \
-			printf("#   got %lld, want %lld\n", _g, _w);           \
-		_r;                                                            \
+#define is_int(got, want, ...)                                                \
+	({                                                                    \
+		long long _g = (long long)(got), _w = (long long)(want);      \
+		bool _r = tap_ok_(_g == _w, __FILE__, __LINE__, __VA_ARGS__); \
+		if (!_r)                                                      \
+			printf("#   got %lld, want %lld\n", _g, _w);          \
+		_r;                                                           \
 	})
 
-#define is_str(got, want, ...)                                                 \
-	({                                                                     \
-		const char *_g = (got), *_w = (want);                          \
-		bool _eq = (_g && _w) ? strcmp(_g, _w) == 0 : _g == _w;        \
-		bool _r = tap_ok_(_eq, __FILE__, __LINE__, __VA_ARGS__);       \
-		if (!_r)                                                       \
-			printf("#   got \"%s\", want \"%s\"\n",                \
-			       _g ? _g : "(null)", _w ? _w : "(null)");        \
-		_r;                                                            \
+#define is_str(got, want, ...)                                                      \
+	({                                                                          \
+		const char *_g = (got), *_w = (want);                               \
+		bool _eq = (_g && _w) ? strcmp(_g, _w) == 0 : _g == _w;             \
+		bool _r = tap_ok_(_eq, __FILE__, __LINE__, __VA_ARGS__);            \
+		if (!_r)                                                            \
+			printf("#   got \"%s\", want \"%s\"\n", _g ? _g : "(null)", \
+			       _w ? _w : "(null)");                                 \
+		_r;                                                                 \
 	})
 
 static inline void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Content negotiation: table-driven Accept / Accept-Encoding cases, as real
  * scrapers send them, and hostile input. */
 #include "config.h"
 
-#include "agent/accept.h"
+#include "agent/daemon/accept.h"
 #include "lib/macro.h"
 #include "tests/tap.h"
 
@@ -12,9 +13,9 @@ static void test_q(void)
 		const char *s;
 		int q;
 	} t[] = {
-		{ "1", 1000 }, { "0", 0 }, { "0.5", 500 }, { "0.125", 125 }, { "1.000", 1000 },
-		{ "1.0", 1000 }, { "0.", 0 }, { "1.001", -1 }, { "2", -1 }, { "0.1234", -1 },
-		{ "", -1 }, { "-1", -1 }, { "0.5x", -1 }, { ".5", -1 }, { "0,5", -1 },
+		{ "1", 1000 },   { "0", 0 },   { "0.5", 500 },  { "0.125", 125 }, { "1.000", 1000 },
+		{ "1.0", 1000 }, { "0.", 0 },  { "1.001", -1 }, { "2", -1 },      { "0.1234", -1 },
+		{ "", -1 },      { "-1", -1 }, { "0.5x", -1 },  { ".5", -1 },     { "0,5", -1 },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
@@ -33,11 +34,13 @@ static void test_openmetrics(void)
 		{ "text/plain", false },
 		/* Prometheus 2.x default scrape protocols. */
 		{ "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
-		  "text/plain;version=0.0.4;q=0.5,*/*;q=0.1", true },
+		  "text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+		  true },
 		/* Prometheus 2.5x with escaping and UTF-8 names. */
 		{ "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,"
 		  "application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,"
-		  "text/plain;version=0.0.4;q=0.2,*/*;q=0.1", true },
+		  "text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
+		  true },
 		{ "application/openmetrics-text", true },
 		{ "application/openmetrics-text; version=\"1.0.0\"", true },
 		{ "APPLICATION/OpenMetrics-Text ; Version=1.0.0 ; q=1", true },
@@ -59,7 +62,8 @@ static void test_openmetrics(void)
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
-		is_int(accept_openmetrics(t[i].accept), t[i].om, "accept \"%s\"", t[i].accept ? t[i].accept : "(none)");
+		is_int(accept_openmetrics(t[i].accept), t[i].om, "accept \"%s\"",
+		       t[i].accept ? t[i].accept : "(none)");
 }
 
 static void test_gzip(void)
@@ -68,14 +72,26 @@ static void test_gzip(void)
 		const char *enc;
 		bool gzip;
 	} t[] = {
-		{ NULL, false }, { "", false }, { "gzip", true }, { "GZip", true }, { "x-gzip", true },
-		{ "deflate, gzip;q=0.5", true }, { "gzip;q=0", false }, { "*", true }, { "*;q=0", false },
-		{ "gzip;q=0, *", false }, { "identity", false }, { "br, deflate", false },
-		{ "gzip, deflate, br, zstd", true }, { "gzip;q=1.5", false }, { "gzipx", false },
+		{ NULL, false },
+		{ "", false },
+		{ "gzip", true },
+		{ "GZip", true },
+		{ "x-gzip", true },
+		{ "deflate, gzip;q=0.5", true },
+		{ "gzip;q=0", false },
+		{ "*", true },
+		{ "*;q=0", false },
+		{ "gzip;q=0, *", false },
+		{ "identity", false },
+		{ "br, deflate", false },
+		{ "gzip, deflate, br, zstd", true },
+		{ "gzip;q=1.5", false },
+		{ "gzipx", false },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
-		is_int(accept_gzip(t[i].enc), t[i].gzip, "accept-encoding \"%s\"", t[i].enc ? t[i].enc : "(none)");
+		is_int(accept_gzip(t[i].enc), t[i].gzip, "accept-encoding \"%s\"",
+		       t[i].enc ? t[i].enc : "(none)");
 }
 
 /* Long and random headers: must not crash or read out of bounds (run under

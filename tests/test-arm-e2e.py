@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """ARM lookups end to end: the real atrest binary against the ARM side of
 tests/imds-server.py. A scenario matrix asserting disk.customer_managed_key
 per subject; the requests sent (token resource, identity, Metadata header,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The ARM client's pure parts, table-driven: token, VM, disk and DES
  * documents (real samples and hostile variants), error bodies, azure.json,
  * Retry-After, resource paths, and the lookup schedule on a fake clock. */
@@ -5,7 +6,7 @@
 
 #include <limits.h>
 
-#include "imds/arm-impl.h"
+#include "imds/arm/arm-internal.h"
 #include "tests/tap.h"
 
 static char *slurp_sample(const char *name)
@@ -42,7 +43,8 @@ static void test_token(void)
 		const char *tok;
 		int64_t exp;
 	} rows[] = {
-		{ "{\"access_token\":\"abc.def-_~+/=\",\"expires_on\":\"2000\",\"expires_in\":\"3599\"}", 0, "abc.def-_~+/=", 2000 },
+		{ "{\"access_token\":\"abc.def-_~+/=\",\"expires_on\":\"2000\",\"expires_in\":\"3599\"}",
+		  0, "abc.def-_~+/=", 2000 },
 		{ "{\"access_token\":\"t\",\"expires_in\":\"60\"}", 0, "t", 1060 },
 		{ "{\"access_token\":\"t\",\"expires_on\":1234}", 0, "t", 1234 },
 		{ "{\"access_token\":\"t\"}", 0, "t", 0 },
@@ -73,7 +75,8 @@ static void test_token(void)
 			is_str(tok, rows[i].tok, "token row %zu: token", i);
 			is_int(exp, rows[i].exp, "token row %zu: expires_on", i);
 		} else {
-			ok(err && !strstr(err, "X-Evil") && !strstr(err, "t\""), "token row %zu: error without the token (%s)", i, strna(err));
+			ok(err && !strstr(err, "X-Evil") && !strstr(err, "t\""),
+			   "token row %zu: error without the token (%s)", i, strna(err));
 		}
 	}
 	{
@@ -94,7 +97,8 @@ static void test_vm(void)
 	struct arm_vm vm;
 	_cleanup_free_ char *err = NULL;
 	static const char *bad[] = {
-		"{}", "{\"properties\":[]}", "{\"properties\":{\"storageProfile\":5}}", "[1]", "nul",
+		"{}",  "{\"properties\":[]}", "{\"properties\":{\"storageProfile\":5}}", "[1]",
+		"nul",
 	};
 
 	ok(body, "VMSS VM sample readable");
@@ -125,7 +129,8 @@ static void test_vm(void)
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		_cleanup_free_ char *e = NULL;
 
-		is_int(arm_parse_vm(bad[i], strlen(bad[i]), &vm, &e), -EBADMSG, "bad VM %zu refused (%s)", i, strna(e));
+		is_int(arm_parse_vm(bad[i], strlen(bad[i]), &vm, &e), -EBADMSG,
+		       "bad VM %zu refused (%s)", i, strna(e));
 	}
 }
 
@@ -137,20 +142,25 @@ static void test_disk(void)
 		int r;
 		const char *type, *des;
 	} rows[] = {
-		{ "{\"properties\":{\"encryption\":{\"type\":\"EncryptionAtRestWithCustomerKey\",\"diskEncryptionSetId\":\"/s/d\"}}}", 0, "EncryptionAtRestWithCustomerKey", "/s/d" },
-		{ "{\"properties\":{\"encryption\":{\"type\":\"EncryptionAtRestWithPlatformKey\"}}}", 0, "EncryptionAtRestWithPlatformKey", NULL },
-		{ "{\"properties\":{\"encryption\":{\"type\":\"X\",\"diskEncryptionSetId\":7}}}", 0, "X", NULL },
+		{ "{\"properties\":{\"encryption\":{\"type\":\"EncryptionAtRestWithCustomerKey\",\"diskEncryptionSetId\":\"/s/d\"}}}",
+		  0, "EncryptionAtRestWithCustomerKey", "/s/d" },
+		{ "{\"properties\":{\"encryption\":{\"type\":\"EncryptionAtRestWithPlatformKey\"}}}",
+		  0, "EncryptionAtRestWithPlatformKey", NULL },
+		{ "{\"properties\":{\"encryption\":{\"type\":\"X\",\"diskEncryptionSetId\":7}}}", 0,
+		  "X", NULL },
 		{ "{\"properties\":{\"encryption\":{\"type\":5}}}", -EBADMSG, NULL, NULL },
 		{ "{\"properties\":{\"encryption\":{\"type\":\"\"}}}", -EBADMSG, NULL, NULL },
 		{ "{\"properties\":{\"encryption\":{\"type\":\"a\\u0001b\"}}}", -EBADMSG, NULL, NULL },
 		{ "{\"properties\":{}}", -EBADMSG, NULL, NULL },
-		{ "{\"properties\":{\"encryption\":\"EncryptionAtRestWithCustomerKey\"}}", -EBADMSG, NULL, NULL },
+		{ "{\"properties\":{\"encryption\":\"EncryptionAtRestWithCustomerKey\"}}", -EBADMSG,
+		  NULL, NULL },
 		{ "{\"properties\":{\"encryption\":{\"type\":\"Encrypt", -EBADMSG, NULL, NULL },
 	};
 	char *type = NULL, *des = NULL;
 	_cleanup_free_ char *err = NULL;
 
-	if (ok(body && arm_parse_disk(body, strlen(body), &type, &des, &err) == 0, "Disk sample parses")) {
+	if (ok(body && arm_parse_disk(body, strlen(body), &type, &des, &err) == 0,
+	       "Disk sample parses")) {
 		is_str(type, "EncryptionAtRestWithPlatformKey", "sample is platform key");
 		ok(!des, "sample has no DES");
 		free(type);
@@ -174,9 +184,12 @@ static void test_disk(void)
 
 static void test_des(void)
 {
-	_cleanup_free_ char *get = sample_body("azure-rest-api-specs_DiskRP_2025-01-02_DiskEncryptionSet_Get.json");
-	_cleanup_free_ char *rot = sample_body("azure-rest-api-specs_DiskRP_2025-01-02_DiskEncryptionSet_Get_WithAutoKeyRotationError.json");
-	_cleanup_free_ char *upd = sample_body("azure-rest-api-specs_DiskRP_2025-01-02_DiskEncryptionSet_Update_WithRotationToLatestKeyVersionEnabled.json");
+	_cleanup_free_ char *get = sample_body(
+		"azure-rest-api-specs_DiskRP_2025-01-02_DiskEncryptionSet_Get.json");
+	_cleanup_free_ char *rot = sample_body(
+		"azure-rest-api-specs_DiskRP_2025-01-02_DiskEncryptionSet_Get_WithAutoKeyRotationError.json");
+	_cleanup_free_ char *upd = sample_body(
+		"azure-rest-api-specs_DiskRP_2025-01-02_DiskEncryptionSet_Update_WithRotationToLatestKeyVersionEnabled.json");
 	struct arm_des d;
 	_cleanup_free_ char *err = NULL;
 
@@ -187,7 +200,8 @@ static void test_des(void)
 		ok(!d.rotation_error && !d.last_rotation, "no rotation facts");
 		arm_des_done(&d);
 	}
-	if (ok(rot && arm_parse_des(rot, strlen(rot), &d, &err) == 0, "DES rotation-error sample parses")) {
+	if (ok(rot && arm_parse_des(rot, strlen(rot), &d, &err) == 0,
+	       "DES rotation-error sample parses")) {
 		is_int(d.rotation_enabled, TRI_TRUE, "rotation enabled");
 		ok(d.rotation_error && startswith(d.rotation_error, "ManagedServiceIdentityNotFound: "),
 		   "rotation error is code: message");
@@ -217,8 +231,10 @@ static void test_errors(void)
 	static const struct {
 		const char *body, *want;
 	} rows[] = {
-		{ "{\"error\":{\"code\":\"AuthorizationFailed\",\"message\":\"no\"}}", "AuthorizationFailed: no" },
-		{ "{\"error\":\"invalid_request\",\"error_description\":\"Identity not found\"}", "invalid_request: Identity not found" },
+		{ "{\"error\":{\"code\":\"AuthorizationFailed\",\"message\":\"no\"}}",
+		  "AuthorizationFailed: no" },
+		{ "{\"error\":\"invalid_request\",\"error_description\":\"Identity not found\"}",
+		  "invalid_request: Identity not found" },
 		{ "{\"error\":{\"code\":5}}", NULL },
 		{ "<html>", NULL },
 		{ "", NULL },
@@ -237,11 +253,13 @@ static void test_azure_json(void)
 	static const struct {
 		const char *body, *want;
 	} rows[] = {
-		{ "{\"useManagedIdentityExtension\":true,\"userAssignedIdentityID\":\"abc\",\"aadClientSecret\":\"SECRET\"}", "abc" },
+		{ "{\"useManagedIdentityExtension\":true,\"userAssignedIdentityID\":\"abc\",\"aadClientSecret\":\"SECRET\"}",
+		  "abc" },
 		{ "{\"useManagedIdentityExtension\":false,\"userAssignedIdentityID\":\"abc\"}", NULL },
 		{ "{\"useManagedIdentityExtension\":true,\"userAssignedIdentityID\":\"\"}", NULL },
 		{ "{\"useManagedIdentityExtension\":true,\"userAssignedIdentityId\":\"abc\"}", NULL },
-		{ "{\"useManagedIdentityExtension\":\"true\",\"userAssignedIdentityID\":\"abc\"}", "abc" },
+		{ "{\"useManagedIdentityExtension\":\"true\",\"userAssignedIdentityID\":\"abc\"}",
+		  "abc" },
 		{ "not json", NULL },
 	};
 
@@ -256,12 +274,19 @@ static void test_azure_json(void)
 static void test_retry_after_and_paths(void)
 {
 	double s = -1;
-	_cleanup_free_ char *p1 = arm_resource_path("/subscriptions/a/resourceGroups/R G/providers/x/disks/d?x#y");
+	_cleanup_free_ char *p1 = arm_resource_path(
+		"/subscriptions/a/resourceGroups/R G/providers/x/disks/d?x#y");
 	_cleanup_free_ char *res = arm_token_resource("https://management.azure.com/");
 	_cleanup_free_ char *res2 = arm_token_resource("http://127.0.0.1:8080/armapi/cmk");
 	static const char *bad_ids[] = {
-		"", "subscriptions/a", "/resourceGroups/x", "/subscriptions/a/../b", "/subscriptions/a/.",
-		"/subscriptions/a//b", "/subscriptions/a\nb", "https://evil/subscriptions/a",
+		"",
+		"subscriptions/a",
+		"/resourceGroups/x",
+		"/subscriptions/a/../b",
+		"/subscriptions/a/.",
+		"/subscriptions/a//b",
+		"/subscriptions/a\nb",
+		"https://evil/subscriptions/a",
 	};
 
 	ok(arm_parse_retry_after("30", 0, &s) == 0 && s == 30, "Retry-After seconds");
@@ -309,7 +334,8 @@ static void test_schedule(void)
 	arm_sched_start(&s, p, 0, false, 4, &rng);
 	for (int i = 0; i < 12; i++)
 		arm_sched_failure(&s, p, 0, -1, &rng);
-	ok(s.next_at <= p->fail_max && s.next_at >= p->fail_max / 2, "failure backoff capped at fail_max");
+	ok(s.next_at <= p->fail_max && s.next_at >= p->fail_max / 2,
+	   "failure backoff capped at fail_max");
 	is_int(arm_retry_delay(p, 429, 3600, 1, 20) < 0, 1, "long 429 not retried in step");
 	ok(arm_retry_delay(p, 429, 1, 1, 20) == 1, "short 429 retried after Retry-After");
 	is_int(arm_retry_delay(p, 429, 1, 1, 1.2) < 0, 1, "429 not retried past the deadline");
@@ -318,7 +344,7 @@ static void test_schedule(void)
 	ok(arm_retry_delay(p, 503, -1, 1, 20) >= 1, "503 retried");
 	is_int(arm_retry_delay(p, 503, -1, 3, 20) < 0, 1, "at most three tries");
 	ok(arm_token_retry_delay(404, 1, 60) == 2 && arm_token_retry_delay(500, 2, 60) == 4 &&
-	   arm_token_retry_delay(429, 3, 60) == 8 && arm_token_retry_delay(410, 4, 60) == 16,
+		   arm_token_retry_delay(429, 3, 60) == 8 && arm_token_retry_delay(410, 4, 60) == 16,
 	   "token retries after 2, 4, 8, 16 s");
 	is_int(arm_token_retry_delay(400, 1, 60) < 0, 1, "token 400 final");
 	is_int(arm_token_retry_delay(403, 1, 60) < 0, 1, "token 403 final");

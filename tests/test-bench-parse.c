@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The benchmark's host parsers, table-driven: /proc/crypto, cpuinfo flags,
  * the faster-driver hint, cgroup cpu.max and the thread count, CPU PSI. */
 #include "config.h"
@@ -24,7 +25,7 @@ static char *fixture(const char *name)
  * module's entries appended: the internal half and the generic template. */
 static void test_proc_crypto_captured(void)
 {
-	_cleanup_free_ char *text = fixture("test-bench-proc-crypto.txt");
+	_cleanup_free_ char *text = fixture("probe-data/proc-crypto");
 	struct bench_crypto_driver d = {};
 
 	if (!ok(text, "captured /proc/crypto fixture readable"))
@@ -42,7 +43,7 @@ static void test_proc_crypto_captured(void)
 	bench_crypto_driver_done(&d);
 }
 
-#define ENTRY(name, driver, prio, extra)                                       \
+#define ENTRY(name, driver, prio, extra)                                              \
 	"name         : " name "\ndriver       : " driver "\nmodule       : kernel\n" \
 	"priority     : " prio "\n" extra "type         : skcipher\n\n"
 
@@ -52,38 +53,38 @@ static const struct {
 } crypto_cases[] = {
 	{ "Linux 6.10+ registers every x86 variant: the highest wins",
 	  ENTRY("xts(aes)", "xts-aes-aesni", "401", "internal     : no\n")
-	  ENTRY("xts(aes)", "xts-aes-aesni-avx", "500", "")
-	  ENTRY("xts(aes)", "xts-aes-vaes-avx10_512", "800", "selftest     : passed\n")
-	  ENTRY("xts(aes)", "xts-aes-vaes-avx2", "600", ""),
+		  ENTRY("xts(aes)", "xts-aes-aesni-avx", "500", "")
+			  ENTRY("xts(aes)", "xts-aes-vaes-avx10_512", "800", "selftest     : passed\n")
+				  ENTRY("xts(aes)", "xts-aes-vaes-avx2", "600", ""),
 	  "xts-aes-vaes-avx10_512", 800 },
 	{ "internal entries are never what dm-crypt gets",
 	  ENTRY("xts(aes)", "__xts-aes-aesni", "4000", "internal     : yes\n")
-	  ENTRY("xts(aes)", "xts-aes-aesni", "401", ""),
+		  ENTRY("xts(aes)", "xts-aes-aesni", "401", ""),
 	  "xts-aes-aesni", 401 },
 	{ "a failed self-test is skipped",
 	  ENTRY("xts(aes)", "xts-broken", "9000", "selftest     : failed\n")
-	  ENTRY("xts(aes)", "xts-aes-ce", "300", ""),
+		  ENTRY("xts(aes)", "xts-aes-ce", "300", ""),
 	  "xts-aes-ce", 300 },
 	{ "a priority that is not a number disqualifies the entry",
 	  ENTRY("xts(aes)", "xts-odd", "high", "") ENTRY("xts(aes)", "xts-aes-neonbs", "250", ""),
 	  "xts-aes-neonbs", 250 },
 	{ "an overflowing priority disqualifies the entry",
 	  ENTRY("xts(aes)", "xts-odd", "99999999999999999999", "")
-	  ENTRY("xts(aes)", "xts-aes-aesni", "401", ""),
+		  ENTRY("xts(aes)", "xts-aes-aesni", "401", ""),
 	  "xts-aes-aesni", 401 },
 	{ "a missing blank separator still splits entries",
 	  "name : xts(aes)\ndriver : a\npriority : 10\nname : xts(aes)\ndriver : b\npriority : 20",
 	  "b", 20 },
 	{ "CRLF line ends and no final newline",
 	  "name\t: xts(aes)\r\ndriver\t: xts-aes-aesni\r\npriority\t: 401", "xts-aes-aesni", 401 },
-	{ "an equal priority keeps the first", ENTRY("xts(aes)", "first", "300", "")
-	  ENTRY("xts(aes)", "second", "300", ""), "first", 300 },
+	{ "an equal priority keeps the first",
+	  ENTRY("xts(aes)", "first", "300", "") ENTRY("xts(aes)", "second", "300", ""), "first", 300 },
 	{ "no xts(aes) at all", ENTRY("cbc(aes)", "cbc-aes-aesni", "400", ""), NULL, 0 },
 	{ "empty input", "", NULL, 0 },
 	{ "lines without a colon", "garbage\n\n\nmore garbage\n: \n:::\n", NULL, 0 },
 	{ "a name with no driver", "name : xts(aes)\npriority : 5\n", NULL, 0 },
-	{ "a similar name is another algorithm", ENTRY("xts(aes)x", "nope", "900", "")
-	  ENTRY("xts(aes-generic)", "nope2", "900", ""), NULL, 0 },
+	{ "a similar name is another algorithm",
+	  ENTRY("xts(aes)x", "nope", "900", "") ENTRY("xts(aes-generic)", "nope2", "900", ""), NULL, 0 },
 };
 
 static void test_proc_crypto_table(void)
@@ -192,11 +193,11 @@ static void test_cpu_max(void)
 		is_int(r, cpu_max_cases[i].r, "cpu.max \"%s\": result", label);
 		if (r < 0)
 			continue;
-		ok(fabs(cpus - cpu_max_cases[i].cpus) < 1e-9, "cpu.max \"%s\": %.2f CPUs (got %.2f)",
-		   label, cpu_max_cases[i].cpus, cpus);
+		ok(fabs(cpus - cpu_max_cases[i].cpus) < 1e-9,
+		   "cpu.max \"%s\": %.2f CPUs (got %.2f)", label, cpu_max_cases[i].cpus, cpus);
 		is_int(bench_threads_for(cpu_max_cases[i].affinity, cpus), cpu_max_cases[i].threads,
-		       "cpu.max \"%s\" with %u CPUs in the affinity mask: %u threads",
-		       label, cpu_max_cases[i].affinity, cpu_max_cases[i].threads);
+		       "cpu.max \"%s\" with %u CPUs in the affinity mask: %u threads", label,
+		       cpu_max_cases[i].affinity, cpu_max_cases[i].threads);
 	}
 	is_int(bench_threads_for(0, 0), 1, "threads: at least one");
 	is_int(bench_threads_for(100000, 0), 1024, "threads: capped");
@@ -209,7 +210,8 @@ static void test_psi(void)
 	uint64_t total = 0;
 
 	is_int(bench_parse_psi("some avg10=45.38 avg60=16.25 avg300=4.14 total=16931950\n"
-			       "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", &avg, &total),
+			       "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
+			       &avg, &total),
 	       0, "psi: parses");
 	ok(fabs(avg - 45.38) < 1e-9, "psi: avg10");
 	is_int(total, 16931950, "psi: total");
@@ -280,7 +282,8 @@ static void test_others_average(void)
 	ok(avg > bench_busy_threshold(2), "average: a steady neighbour is busy within 30 ms");
 	/* Two looks in a row at a kernel thread are not. */
 	ok(bench_others_average(bench_others_average(0, 1, 0.005, 0.1), 1, 0.005, 0.1) <
-	   bench_busy_threshold(1), "average: two blips on one CPU are not busy");
+		   bench_busy_threshold(1),
+	   "average: two blips on one CPU are not busy");
 }
 
 static void test_busy_threshold(void)

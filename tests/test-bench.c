@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The benchmark run for real on this host with a small budget: figures,
  * cost, kernel-path consistency, headline, the JSON and text renderings,
  * the deep copy the daemon caches, and giving way to busy neighbours. */
@@ -10,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/bench-format.h"
+#include "agent/report/bench.h"
 #include "lib/strutil.h"
 #include "probes/bench.h"
 #include "tests/tap.h"
@@ -35,10 +36,10 @@ static void check_samples(const struct bench_result *r, const char *engine)
 
 		if (!ok(s, "%s %u-bit key, one thread: sample present", engine, keys[k]))
 			continue;
-		ok(s->encrypt_bytes_per_second > 10 * MIB, "%s %u: encrypt %.0f MiB/s > 10",
-		   engine, keys[k], s->encrypt_bytes_per_second / MIB);
-		ok(s->decrypt_bytes_per_second > 10 * MIB, "%s %u: decrypt %.0f MiB/s > 10",
-		   engine, keys[k], s->decrypt_bytes_per_second / MIB);
+		ok(s->encrypt_bytes_per_second > 10 * MIB, "%s %u: encrypt %.0f MiB/s > 10", engine,
+		   keys[k], s->encrypt_bytes_per_second / MIB);
+		ok(s->decrypt_bytes_per_second > 10 * MIB, "%s %u: decrypt %.0f MiB/s > 10", engine,
+		   keys[k], s->decrypt_bytes_per_second / MIB);
 		ok(s->encrypt_bytes_per_second < 1e12, "%s %u: encrypt below 1 TB/s", engine, keys[k]);
 		ok(s->cpu_seconds > 0 && s->wall_seconds > 0, "%s %u: CPU and wall time recorded",
 		   engine, keys[k]);
@@ -83,7 +84,7 @@ static void check_headline(const struct bench_result *r)
 	is_int(r->key_bits, 512, "headline key 512 bits");
 	h = r->engine ? bench_result_find(r, r->engine, 512, 1) : NULL;
 	ok(h && h->encrypt_bytes_per_second == r->encrypt_bytes_per_second &&
-	   h->decrypt_bytes_per_second == r->decrypt_bytes_per_second,
+		   h->decrypt_bytes_per_second == r->decrypt_bytes_per_second,
 	   "headline is the one-thread 512-bit sample of its engine");
 	ok(r->ran_at > 0 && llabs((long long)(time(NULL) - r->ran_at)) < 60, "ran_at is now");
 	ok(!isempty(r->openssl_version) && startswith(r->openssl_version, "OpenSSL"),
@@ -92,9 +93,15 @@ static void check_headline(const struct bench_result *r)
 
 static void check_json(const struct bench_result *r)
 {
-	static const char *const keys[] = { "engine", "cipher", "key_bits",
-					    "encrypt_bytes_per_second", "decrypt_bytes_per_second",
-					    "ran_at", "cpu_seconds", "kernel", "openssl_version",
+	static const char *const keys[] = { "engine",
+					    "cipher",
+					    "key_bits",
+					    "encrypt_bytes_per_second",
+					    "decrypt_bytes_per_second",
+					    "ran_at",
+					    "cpu_seconds",
+					    "kernel",
+					    "openssl_version",
 					    "samples" };
 	json_object *j = bench_result_to_json(r), *v, *k;
 
@@ -103,17 +110,19 @@ static void check_json(const struct bench_result *r)
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		ok(json_object_object_get_ex(j, keys[i], NULL), "JSON has %s", keys[i]);
 	ok(json_object_object_get_ex(j, "cipher", &v) &&
-	   streq(json_object_get_string(v), "aes-xts-plain64"), "JSON cipher aes-xts-plain64");
+		   streq(json_object_get_string(v), "aes-xts-plain64"),
+	   "JSON cipher aes-xts-plain64");
 	ok(json_object_object_get_ex(j, "encrypt_bytes_per_second", &v) &&
-	   json_object_is_type(v, json_type_int) &&
-	   llabs(json_object_get_int64(v) - llround(r->encrypt_bytes_per_second)) <= 1,
+		   json_object_is_type(v, json_type_int) &&
+		   llabs(json_object_get_int64(v) - llround(r->encrypt_bytes_per_second)) <= 1,
 	   "JSON encrypt_bytes_per_second is the headline, in bytes/s");
-	ok(json_object_object_get_ex(j, "kernel", &k) &&
-	   json_object_object_get_ex(k, "available", &v) &&
-	   json_object_get_boolean(v) == r->kernel_available, "JSON kernel.available");
-	ok(json_object_object_get_ex(j, "samples", &v) &&
-	   json_object_array_length(v) == r->n_samples, "JSON has every sample");
-	const char *ran_at = json_object_object_get_ex(j, "ran_at", &v) ? json_object_get_string(v) : NULL;
+	ok(json_object_object_get_ex(j, "kernel", &k) && json_object_object_get_ex(k, "available", &v) &&
+		   json_object_get_boolean(v) == r->kernel_available,
+	   "JSON kernel.available");
+	ok(json_object_object_get_ex(j, "samples", &v) && json_object_array_length(v) == r->n_samples,
+	   "JSON has every sample");
+	const char *ran_at = json_object_object_get_ex(j, "ran_at", &v) ? json_object_get_string(v) :
+									  NULL;
 	ok(ran_at && strlen(ran_at) == 20 && ran_at[10] == 'T' && ran_at[19] == 'Z',
 	   "JSON ran_at is RFC 3339 UTC: %s", strna(ran_at));
 	json_object_put(j);
@@ -158,7 +167,8 @@ static void check_copy(const struct bench_result *r)
 		same = sample_eq(&c.samples[i], &r->samples[i]);
 	ok(same, "copy: samples equal, not shared");
 	ok(streq_ptr(c.openssl_version, r->openssl_version) &&
-	   (!c.openssl_version || c.openssl_version != r->openssl_version), "copy: strings duplicated");
+		   (!c.openssl_version || c.openssl_version != r->openssl_version),
+	   "copy: strings duplicated");
 	ok(c.encrypt_bytes_per_second == r->encrypt_bytes_per_second, "copy: headline");
 	bench_result_done(&c);
 }
@@ -204,19 +214,22 @@ static void test_restricted_run(void)
 	   "restricted: kernel path not run, with a reason");
 	is_int(r.n_samples, 2, "restricted: one thread, two key sizes");
 	is_str(r.priority, "nice 19", "restricted: threads ran at nice 19");
-	ok(r.cpu_seconds <= 0.05 * 1.5 + overshoot(), "restricted: CPU %.3f s within budget", r.cpu_seconds);
+	ok(r.cpu_seconds <= 0.05 * 1.5 + overshoot(), "restricted: CPU %.3f s within budget",
+	   r.cpu_seconds);
 	bench_result_done(&r);
 }
 
 static void test_failed_rendering(void)
 {
-	struct bench_result r = { .status = SOURCE_ERROR, .error = (char *)"no figure",
+	struct bench_result r = { .status = SOURCE_ERROR,
+				  .error = (char *)"no figure",
 				  .cpu_pressure_avg10 = -1 };
 	json_object *j = bench_result_to_json(&r), *v;
 
 	ok(j && json_object_object_get_ex(j, "encrypt_bytes_per_second", &v) && !v,
 	   "failed: JSON figure is null");
-	ok(j && json_object_object_get_ex(j, "error", &v) && streq(json_object_get_string(v), "no figure"),
+	ok(j && json_object_object_get_ex(j, "error", &v) &&
+		   streq(json_object_get_string(v), "no figure"),
 	   "failed: JSON error");
 	ok(j && json_object_object_get_ex(j, "ran_at", &v) && !v, "failed: never ran, ran_at null");
 	json_object_put(j);
@@ -244,7 +257,8 @@ static unsigned spin_start(pid_t *pids, unsigned max)
 				clock_gettime(CLOCK_MONOTONIC, &t0);
 				do
 					clock_gettime(CLOCK_MONOTONIC, &t);
-				while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < 2000000L);
+				while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) <
+				       2000000L);
 				usleep(2000);
 			}
 			_exit(0);
@@ -291,20 +305,22 @@ static void test_gives_way(void)
 		 source_status_to_string(r.status));
 	/* Not more: under a loaded `make -j check` a SCHED_IDLE thread also
 	 * waits for a CPU, and that wall time is not a pause. */
-	ok(r.yielded_seconds > 0.1, "busy: the run paused for its neighbours (%.2f s)", r.yielded_seconds);
+	ok(r.yielded_seconds > 0.1, "busy: the run paused for its neighbours (%.2f s)",
+	   r.yielded_seconds);
 	ok(r.wall_seconds < 3 + 2 + overshoot(), "busy: the wall limit held (%.2f s)", r.wall_seconds);
 	ok(r.cpu_seconds <= 0.1 * 1.5 + overshoot(), "busy: CPU %.3f s within budget", r.cpu_seconds);
 	ok(r.samples_skipped + r.n_samples == 2, "busy: every sample measured or counted as skipped");
 	if (r.status == SOURCE_OK)
 		ok(r.encrypt_bytes_per_second > 0, "busy: a headline figure when measured");
 	else
-		ok(r.error && strstr(r.error, "busy"), "busy: no figure, and the error says why: %s",
-		   strna(r.error));
+		ok(r.error && strstr(r.error, "busy"),
+		   "busy: no figure, and the error says why: %s", strna(r.error));
 	j = bench_result_to_json(&r);
 	ok(j && json_object_object_get_ex(j, "yielded_seconds", &v) && json_object_get_double(v) > 0,
 	   "busy: JSON yielded_seconds");
 	ok(j && json_object_object_get_ex(j, "samples_skipped", &v) &&
-	   json_object_get_int(v) == (int)r.samples_skipped, "busy: JSON samples_skipped");
+		   json_object_get_int(v) == (int)r.samples_skipped,
+	   "busy: JSON samples_skipped");
 	json_object_put(j);
 	tap_diag("control: wall %.2f s, CPU %.3f s", c.wall_seconds, c.cpu_seconds);
 	ok(c.yielded_seconds == 0 && c.samples_skipped == 0, "control: no yielding when told not to");

@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Table-driven tests of the check catalogue: every status of every check,
  * over facts built by hand (checks are pure functions of facts). */
 #include "config.h"
 
-#include "agent/checks.h"
+#include "agent/checks/checks.h"
 #include "lib/strutil.h"
 #include "tests/tap.h"
 
@@ -35,10 +36,12 @@ static struct imds_instance *imds_ok(enum tristate eah)
 	F.imds.api_version = strdup("2023-07-01");
 	in->has_security_profile = true;
 	in->encryption_at_host = eah;
-	in->encryption_at_host_raw = eah == TRI_UNKNOWN ? NULL : strdup(eah == TRI_TRUE ? "true" : "false");
+	in->encryption_at_host_raw = eah == TRI_UNKNOWN ? NULL :
+							  strdup(eah == TRI_TRUE ? "true" : "false");
 	in->has_storage_profile = in->has_os_disk = true;
 	in->os_disk.name = strdup("osdisk");
-	in->os_disk.managed_disk_id = strdup("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/disks/osdisk");
+	in->os_disk.managed_disk_id = strdup(
+		"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/disks/osdisk");
 	in->os_disk.ade_enabled = TRI_FALSE;
 	return in;
 }
@@ -57,7 +60,8 @@ static void imds_add_data(int lun)
 	in->data_disks[in->n_data_disks++] = (struct imds_disk){
 		.lun = lun,
 		.name = strprintf("data%d", lun),
-		.managed_disk_id = strprintf("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/disks/data%d", lun),
+		.managed_disk_id = strprintf("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/disks/data%d",
+					     lun),
 	};
 }
 
@@ -102,8 +106,8 @@ static void stack(int upper, int lower)
 	push(&F.graph.devs[lower].holders, &F.graph.devs[lower].n_holders, upper);
 }
 
-static int mkcrypt(const char *name, unsigned minor, int backing, const char *cipher, const char *mode,
-		 unsigned bits)
+static int mkcrypt(const char *name, unsigned minor, int backing, const char *cipher,
+		   const char *mode, unsigned bits)
 {
 	char kname[16];
 	int i;
@@ -166,7 +170,8 @@ static void swap(const char *file, const char *type)
 static void require(const char *path, int error)
 {
 	F.paths = realloc(F.paths, (F.n_paths + 1) * sizeof(*F.paths));
-	F.paths[F.n_paths++] = (struct path_fact){ .path = strdup(path), .error = error,
+	F.paths[F.n_paths++] = (struct path_fact){ .path = strdup(path),
+						   .error = error,
 						   .resolved = error ? NULL : strdup(path) };
 }
 
@@ -184,32 +189,44 @@ static const struct check_result *run(enum check_id id, const char *subject)
 	return NULL;
 }
 
-#define expect(id, subject, want, what)                                                        \
-	do {                                                                                   \
-		const struct check_result *_r = run(id, subject);                             \
-		if (!ok(_r && _r->status == (want), "%s %s: %s -> %s", check_name(id), subject, \
-			what, check_status_to_string(want)))                                   \
+#define expect(id, subject, want, what)                                                               \
+	do {                                                                                          \
+		const struct check_result *_r = run(id, subject);                                     \
+		if (!ok(_r && _r->status == (want), "%s %s: %s -> %s", check_name(id), subject,       \
+			what, check_status_to_string(want)))                                          \
 			tap_diag("got %s: %s", _r ? check_status_to_string(_r->status) : "no result", \
-				 _r ? _r->summary : "");                                       \
+				 _r ? _r->summary : "");                                              \
 	} while (0)
 
 /* ---- the tables ------------------------------------------------------ */
 
 static void test_eah(void)
 {
-	reset(); imds_down();
+	reset();
+	imds_down();
 	expect(CHECK_HOST_EAH, "node", CHECK_UNKNOWN, "IMDS unreachable");
-	reset(); imds_ok(TRI_TRUE);
+	reset();
+	imds_ok(TRI_TRUE);
 	expect(CHECK_HOST_EAH, "node", CHECK_PASS, "encryptionAtHost true");
-	reset(); imds_ok(TRI_FALSE);
+	reset();
+	imds_ok(TRI_FALSE);
 	expect(CHECK_HOST_EAH, "node", CHECK_FAIL, "encryptionAtHost false");
-	reset(); imds_ok(TRI_UNKNOWN);
+	reset();
+	imds_ok(TRI_UNKNOWN);
 	expect(CHECK_HOST_EAH, "node", CHECK_UNKNOWN, "field absent (old api-version)");
-	reset(); imds_ok(TRI_UNKNOWN); F.imds.instance.encryption_at_host_raw = strdup("yes");
+	reset();
+	imds_ok(TRI_UNKNOWN);
+	F.imds.instance.encryption_at_host_raw = strdup("yes");
 	expect(CHECK_HOST_EAH, "node", CHECK_UNKNOWN, "unexpected value");
-	reset(); imds_ok(TRI_TRUE); F.imds.status = SOURCE_ERROR; F.imds.error = strdup("bad JSON");
+	reset();
+	imds_ok(TRI_TRUE);
+	F.imds.status = SOURCE_ERROR;
+	F.imds.error = strdup("bad JSON");
 	expect(CHECK_HOST_EAH, "node", CHECK_UNKNOWN, "IMDS error even with a stale instance");
-	reset(); imds_ok(TRI_TRUE); F.arm.status = SOURCE_OK; F.arm.encryption_at_host = TRI_FALSE;
+	reset();
+	imds_ok(TRI_TRUE);
+	F.arm.status = SOURCE_OK;
+	F.arm.encryption_at_host = TRI_FALSE;
 	expect(CHECK_HOST_EAH, "node", CHECK_UNKNOWN, "IMDS and ARM disagree");
 }
 
@@ -220,35 +237,58 @@ static void arm_ok_disk(struct arm_disk *d, const char *type, const char *des)
 	d->des_id = des ? strdup(des) : NULL;
 }
 
-#define DES1 "/subscriptions/s/resourceGroups/RG/providers/Microsoft.Compute/diskEncryptionSets/des1"
+#define DES1 \
+	"/subscriptions/s/resourceGroups/RG/providers/Microsoft.Compute/diskEncryptionSets/des1"
 
 static void test_cmk(void)
 {
-	reset(); imds_down();
+	reset();
+	imds_down();
 	expect(CHECK_DISK_CMK, "os", CHECK_UNKNOWN, "IMDS unreachable");
-	reset(); imds_ok(TRI_TRUE); imds_add_data(0);
+	reset();
+	imds_ok(TRI_TRUE);
+	imds_add_data(0);
 	expect(CHECK_DISK_CMK, "os", CHECK_UNKNOWN, "ARM not available");
 	expect(CHECK_DISK_CMK, "lun:0", CHECK_UNKNOWN, "ARM not available, data disk");
-	reset(); imds_ok(TRI_TRUE); F.imds.instance.os_disk.diff_disk_option = strdup("Local");
+	reset();
+	imds_ok(TRI_TRUE);
+	F.imds.instance.os_disk.diff_disk_option = strdup("Local");
 	expect(CHECK_DISK_CMK, "os", CHECK_FAIL, "ephemeral OS disk");
-	reset(); imds_ok(TRI_TRUE); free(F.arm.error); F.arm.error = NULL; F.arm.status = SOURCE_OK;
+	reset();
+	imds_ok(TRI_TRUE);
+	free(F.arm.error);
+	F.arm.error = NULL;
+	F.arm.status = SOURCE_OK;
 	arm_ok_disk(&F.arm.os_disk, "EncryptionAtRestWithPlatformKey", NULL);
 	expect(CHECK_DISK_CMK, "os", CHECK_FAIL, "platform key");
-	reset(); imds_ok(TRI_TRUE); F.arm.status = SOURCE_OK;
+	reset();
+	imds_ok(TRI_TRUE);
+	F.arm.status = SOURCE_OK;
 	arm_ok_disk(&F.arm.os_disk, "EncryptionAtRestWithCustomerKey", DES1);
 	expect(CHECK_DISK_CMK, "os", CHECK_PASS, "customer key");
-	reset(); imds_ok(TRI_TRUE); F.arm.status = SOURCE_OK;
+	reset();
+	imds_ok(TRI_TRUE);
+	F.arm.status = SOURCE_OK;
 	arm_ok_disk(&F.arm.os_disk, "EncryptionAtRestWithPlatformAndCustomerKeys", DES1);
-	(void)strv_extend(&P.expected_des, "/subscriptions/s/resourcegroups/rg/providers/Microsoft.Compute/diskEncryptionSets/DES1");
+	(void)strv_extend(&P.expected_des,
+			  "/subscriptions/s/resourcegroups/rg/providers/Microsoft.Compute/diskEncryptionSets/DES1");
 	expect(CHECK_DISK_CMK, "os", CHECK_PASS, "double encryption, DES matches case-insensitively");
-	reset(); imds_ok(TRI_TRUE); F.arm.status = SOURCE_OK;
+	reset();
+	imds_ok(TRI_TRUE);
+	F.arm.status = SOURCE_OK;
 	arm_ok_disk(&F.arm.os_disk, "EncryptionAtRestWithCustomerKey", DES1);
-	(void)strv_extend(&P.expected_des, "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/diskEncryptionSets/other");
+	(void)strv_extend(&P.expected_des,
+			  "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/diskEncryptionSets/other");
 	expect(CHECK_DISK_CMK, "os", CHECK_FAIL, "DES not the expected one");
-	reset(); imds_ok(TRI_TRUE); F.arm.status = SOURCE_OK;
+	reset();
+	imds_ok(TRI_TRUE);
+	F.arm.status = SOURCE_OK;
 	arm_ok_disk(&F.arm.os_disk, "SomethingNew", NULL);
 	expect(CHECK_DISK_CMK, "os", CHECK_UNKNOWN, "unknown encryption type");
-	reset(); imds_ok(TRI_TRUE); F.arm.status = SOURCE_OK; F.arm.os_disk.status = SOURCE_UNAUTHORIZED;
+	reset();
+	imds_ok(TRI_TRUE);
+	F.arm.status = SOURCE_OK;
+	F.arm.os_disk.status = SOURCE_UNAUTHORIZED;
 	F.arm.os_disk.error = strdup("403: Microsoft.Compute/disks/read missing");
 	expect(CHECK_DISK_CMK, "os", CHECK_UNKNOWN, "403 on the disk");
 }
@@ -257,53 +297,99 @@ static void test_temp(void)
 {
 	int r, p1, c;
 
-	reset(); imds_ok(TRI_FALSE); F.block.status = SOURCE_ERROR; F.block.error = strdup("no /sys");
+	reset();
+	imds_ok(TRI_FALSE);
+	F.block.status = SOURCE_ERROR;
+	F.block.error = strdup("no /sys");
 	expect(CHECK_DISK_TEMP, "resource", CHECK_UNKNOWN, "block devices unreadable");
-	reset(); imds_ok(TRI_FALSE);
+	reset();
+	imds_ok(TRI_FALSE);
 	expect(CHECK_DISK_TEMP, "resource", CHECK_NOT_APPLICABLE, "no temp disk, IMDS reports none");
-	reset(); imds_down();
+	reset();
+	imds_down();
 	expect(CHECK_DISK_TEMP, "resource", CHECK_UNKNOWN, "no temp disk found, IMDS down on Azure");
-	reset(); imds_down(); F.on_azure = TRI_FALSE;
+	reset();
+	imds_down();
+	F.on_azure = TRI_FALSE;
 	expect(CHECK_DISK_TEMP, "resource", CHECK_NOT_APPLICABLE, "no temp disk, not Azure");
-	reset(); imds_ok(TRI_FALSE); F.imds.instance.resource_disk_mb = 4096;
+	reset();
+	imds_ok(TRI_FALSE);
+	F.imds.instance.resource_disk_mb = 4096;
 	expect(CHECK_DISK_TEMP, "resource", CHECK_UNKNOWN, "IMDS says resource disk, none identified");
-	reset(); imds_ok(TRI_TRUE); disk("sdb", ROLE_RESOURCE, -1, 16); part(0, "sdb1", 17);
+	reset();
+	imds_ok(TRI_TRUE);
+	disk("sdb", ROLE_RESOURCE, -1, 16);
+	part(0, "sdb1", 17);
 	expect(CHECK_DISK_TEMP, "resource", CHECK_PASS, "encryption at host on");
-	reset(); imds_ok(TRI_FALSE); r = disk("sdb", ROLE_RESOURCE, -1, 16); part(r, "sdb1", 17);
+	reset();
+	imds_ok(TRI_FALSE);
+	r = disk("sdb", ROLE_RESOURCE, -1, 16);
+	part(r, "sdb1", 17);
 	expect(CHECK_DISK_TEMP, "resource", CHECK_FAIL, "EAH off, plain partition");
-	reset(); imds_ok(TRI_FALSE); r = disk("sdb", ROLE_RESOURCE, -1, 16); p1 = part(r, "sdb1", 17);
+	reset();
+	imds_ok(TRI_FALSE);
+	r = disk("sdb", ROLE_RESOURCE, -1, 16);
+	p1 = part(r, "sdb1", 17);
 	mkcrypt("resourceencrypt", 0, p1, "aes", "xts-plain64", 512);
 	expect(CHECK_DISK_TEMP, "resource", CHECK_PASS, "EAH off, partition under dm-crypt");
-	reset(); imds_down(); r = disk("sdb", ROLE_RESOURCE, -1, 16); part(r, "sdb1", 17);
+	reset();
+	imds_down();
+	r = disk("sdb", ROLE_RESOURCE, -1, 16);
+	part(r, "sdb1", 17);
 	expect(CHECK_DISK_TEMP, "resource", CHECK_UNKNOWN, "EAH unknown, plain partition");
-	reset(); imds_down(); r = disk("sdb", ROLE_RESOURCE, -1, 16); p1 = part(r, "sdb1", 17);
-	c = lvm("vg-lv", 1); stack(c, p1); mkcrypt("tmpcrypt", 2, c, "aes", "xts-plain64", 512);
+	reset();
+	imds_down();
+	r = disk("sdb", ROLE_RESOURCE, -1, 16);
+	p1 = part(r, "sdb1", 17);
+	c = lvm("vg-lv", 1);
+	stack(c, p1);
+	mkcrypt("tmpcrypt", 2, c, "aes", "xts-plain64", 512);
 	expect(CHECK_DISK_TEMP, "resource", CHECK_PASS, "EAH unknown, LVM then dm-crypt above");
-	reset(); imds_ok(TRI_FALSE); r = disk("nvme1n1", ROLE_LOCAL, -1, 32);
+	reset();
+	imds_ok(TRI_FALSE);
+	r = disk("nvme1n1", ROLE_LOCAL, -1, 32);
 	expect(CHECK_DISK_TEMP, "local:1", CHECK_FAIL, "local NVMe unpartitioned plain");
-	reset(); imds_ok(TRI_FALSE); r = disk("nvme1n1", ROLE_LOCAL, -1, 32);
+	reset();
+	imds_ok(TRI_FALSE);
+	r = disk("nvme1n1", ROLE_LOCAL, -1, 32);
 	F.graph.devs[r].sig_type = strdup("crypto_LUKS");
 	expect(CHECK_DISK_TEMP, "local:1", CHECK_PASS, "closed LUKS container on local NVMe");
-	reset(); imds_ok(TRI_FALSE); r = disk("sdb", ROLE_RESOURCE, -1, 16); p1 = part(r, "sdb1", 17);
-	c = lvm("mystery", 1); free(F.graph.devs[c].dm_uuid); F.graph.devs[c].dm_uuid = NULL; stack(c, p1);
+	reset();
+	imds_ok(TRI_FALSE);
+	r = disk("sdb", ROLE_RESOURCE, -1, 16);
+	p1 = part(r, "sdb1", 17);
+	c = lvm("mystery", 1);
+	free(F.graph.devs[c].dm_uuid);
+	F.graph.devs[c].dm_uuid = NULL;
+	stack(c, p1);
 	expect(CHECK_DISK_TEMP, "resource", CHECK_UNKNOWN, "EAH off, dm device above with no dm/uuid");
-	reset(); imds_ok(TRI_FALSE); r = disk("sdb", ROLE_RESOURCE, -1, 16); p1 = part(r, "sdb1", 17);
-	part(r, "sdb2", 18); mkcrypt("half", 0, p1, "aes", "xts-plain64", 512);
+	reset();
+	imds_ok(TRI_FALSE);
+	r = disk("sdb", ROLE_RESOURCE, -1, 16);
+	p1 = part(r, "sdb1", 17);
+	part(r, "sdb2", 18);
+	mkcrypt("half", 0, p1, "aes", "xts-plain64", 512);
 	expect(CHECK_DISK_TEMP, "resource", CHECK_FAIL, "one of two partitions plain");
 }
 
 static void test_cipher(void)
 {
-	reset(); mkcrypt("nohdr", 0, -1, NULL, NULL, 0);
+	reset();
+	mkcrypt("nohdr", 0, -1, NULL, NULL, 0);
 	expect(CHECK_DMCRYPT_CIPHER, "nohdr", CHECK_UNKNOWN, "parameters unreadable");
-	reset(); mkcrypt("good", 0, -1, "aes", "xts-plain64", 512);
+	reset();
+	mkcrypt("good", 0, -1, "aes", "xts-plain64", 512);
 	expect(CHECK_DMCRYPT_CIPHER, "good", CHECK_PASS, "aes-xts-plain64 512");
-	reset(); mkcrypt("short", 0, -1, "aes", "xts-plain64", 256);
+	reset();
+	mkcrypt("short", 0, -1, "aes", "xts-plain64", 256);
 	expect(CHECK_DMCRYPT_CIPHER, "short", CHECK_FAIL, "aes-xts-plain64 256");
-	reset(); mkcrypt("cbc", 0, -1, "aes", "cbc-essiv:sha256", 256);
+	reset();
+	mkcrypt("cbc", 0, -1, "aes", "cbc-essiv:sha256", 256);
 	expect(CHECK_DMCRYPT_CIPHER, "cbc", CHECK_FAIL, "aes-cbc-essiv:sha256");
-	reset(); mkcrypt("cbc", 0, -1, "aes", "cbc-essiv:sha256", 256);
-	strv_free(P.allowed_ciphers); (void)strv_split_ws("aes-xts-plain64 aes-cbc-essiv:sha256", &P.allowed_ciphers);
+	reset();
+	mkcrypt("cbc", 0, -1, "aes", "cbc-essiv:sha256", 256);
+	strv_free(P.allowed_ciphers);
+	(void)strv_split_ws("aes-xts-plain64 aes-cbc-essiv:sha256", &P.allowed_ciphers);
 	P.min_key_bits = 256;
 	expect(CHECK_DMCRYPT_CIPHER, "cbc", CHECK_PASS, "policy allows cbc-essiv 256");
 }
@@ -312,30 +398,64 @@ static void test_path(void)
 {
 	int d, p1, p2, c, l;
 
-	reset(); require("/data", -ENOENT);
+	reset();
+	require("/data", -ENOENT);
 	expect(CHECK_PATH_DMCRYPT, "/data", CHECK_UNKNOWN, "path missing");
-	reset(); require("/data", 0); d = disk("sdc", ROLE_DATA, 0, 32); p1 = part(d, "sdc1", 33);
-	mkcrypt("data", 0, p1, "aes", "xts-plain64", 512); mount("/data", "ext4", 253, 0);
+	reset();
+	require("/data", 0);
+	d = disk("sdc", ROLE_DATA, 0, 32);
+	p1 = part(d, "sdc1", 33);
+	mkcrypt("data", 0, p1, "aes", "xts-plain64", 512);
+	mount("/data", "ext4", 253, 0);
 	expect(CHECK_PATH_DMCRYPT, "/data", CHECK_PASS, "on dm-crypt");
-	reset(); require("/data/sub/dir", 0); d = disk("sdc", ROLE_DATA, 0, 32); part(d, "sdc1", 33);
-	mount("/", "ext4", 8, 1); mount("/data", "ext4", 8, 33);
+	reset();
+	require("/data/sub/dir", 0);
+	d = disk("sdc", ROLE_DATA, 0, 32);
+	part(d, "sdc1", 33);
+	mount("/", "ext4", 8, 1);
+	mount("/data", "ext4", 8, 33);
 	expect(CHECK_PATH_DMCRYPT, "/data/sub/dir", CHECK_FAIL, "plain partition");
-	reset(); require("/scratch", 0); mount("/scratch", "tmpfs", 0, 40);
+	reset();
+	require("/scratch", 0);
+	mount("/scratch", "tmpfs", 0, 40);
 	expect(CHECK_PATH_DMCRYPT, "/scratch", CHECK_FAIL, "tmpfs is not dm-crypt");
-	reset(); require("/data", 0); F.mounts_src.status = SOURCE_ERROR; F.mounts_src.error = strdup("EACCES");
+	reset();
+	require("/data", 0);
+	F.mounts_src.status = SOURCE_ERROR;
+	F.mounts_src.error = strdup("EACCES");
 	expect(CHECK_PATH_DMCRYPT, "/data", CHECK_UNKNOWN, "mountinfo unreadable");
-	reset(); require("/var/lib/kubelet", 0); d = disk("sdc", ROLE_DATA, 0, 32); p1 = part(d, "sdc1", 33);
-	c = mkcrypt("pv", 0, p1, "aes", "xts-plain64", 512); l = lvm("vg-kubelet", 1); stack(l, c);
+	reset();
+	require("/var/lib/kubelet", 0);
+	d = disk("sdc", ROLE_DATA, 0, 32);
+	p1 = part(d, "sdc1", 33);
+	c = mkcrypt("pv", 0, p1, "aes", "xts-plain64", 512);
+	l = lvm("vg-kubelet", 1);
+	stack(l, c);
 	mount("/var/lib/kubelet", "ext4", 253, 1);
 	expect(CHECK_PATH_DMCRYPT, "/var/lib/kubelet", CHECK_PASS, "LVM over dm-crypt");
-	reset(); require("/data", 0); d = disk("sdc", ROLE_DATA, 0, 32); p1 = part(d, "sdc1", 33);
-	p2 = part(d, "sdc2", 34); c = mkcrypt("pv", 0, p1, "aes", "xts-plain64", 512); l = lvm("vg-data", 1);
-	stack(l, c); stack(l, p2); mount("/data", "ext4", 253, 1);
+	reset();
+	require("/data", 0);
+	d = disk("sdc", ROLE_DATA, 0, 32);
+	p1 = part(d, "sdc1", 33);
+	p2 = part(d, "sdc2", 34);
+	c = mkcrypt("pv", 0, p1, "aes", "xts-plain64", 512);
+	l = lvm("vg-data", 1);
+	stack(l, c);
+	stack(l, p2);
+	mount("/data", "ext4", 253, 1);
 	expect(CHECK_PATH_DMCRYPT, "/data", CHECK_FAIL, "LV spans an encrypted and a plain PV");
-	reset(); require("/data", 0); mount("/data", "nfs4", 0, 50);
+	reset();
+	require("/data", 0);
+	mount("/data", "nfs4", 0, 50);
 	expect(CHECK_PATH_DMCRYPT, "/data", CHECK_UNKNOWN, "network filesystem");
-	reset(); require("/data", 0); d = disk("sdc", ROLE_DATA, 0, 32); p1 = part(d, "sdc1", 33);
-	l = lvm("mystery", 1); free(F.graph.devs[l].dm_uuid); F.graph.devs[l].dm_uuid = NULL; stack(l, p1);
+	reset();
+	require("/data", 0);
+	d = disk("sdc", ROLE_DATA, 0, 32);
+	p1 = part(d, "sdc1", 33);
+	l = lvm("mystery", 1);
+	free(F.graph.devs[l].dm_uuid);
+	F.graph.devs[l].dm_uuid = NULL;
+	stack(l, p1);
 	mount("/data", "ext4", 253, 1);
 	expect(CHECK_PATH_DMCRYPT, "/data", CHECK_UNKNOWN, "dm device with no readable dm/uuid");
 }
@@ -344,24 +464,42 @@ static void test_swap(void)
 {
 	int d, p1, z;
 
-	reset(); F.swaps_src.status = SOURCE_ERROR; F.swaps_src.error = strdup("EACCES");
+	reset();
+	F.swaps_src.status = SOURCE_ERROR;
+	F.swaps_src.error = strdup("EACCES");
 	expect(CHECK_SWAP, "swap", CHECK_UNKNOWN, "/proc/swaps unreadable");
 	reset();
 	expect(CHECK_SWAP, "swap", CHECK_NOT_APPLICABLE, "no swap");
-	reset(); d = disk("sdb", ROLE_RESOURCE, -1, 16); part(d, "sdb2", 18); swap("/dev/sdb2", "partition");
+	reset();
+	d = disk("sdb", ROLE_RESOURCE, -1, 16);
+	part(d, "sdb2", 18);
+	swap("/dev/sdb2", "partition");
 	expect(CHECK_SWAP, "/dev/sdb2", CHECK_FAIL, "plain swap partition");
-	reset(); d = disk("sdb", ROLE_RESOURCE, -1, 16); p1 = part(d, "sdb2", 18);
-	mkcrypt("cryptswap", 0, p1, "aes", "xts-plain64", 512); swap("/dev/dm-0", "partition");
+	reset();
+	d = disk("sdb", ROLE_RESOURCE, -1, 16);
+	p1 = part(d, "sdb2", 18);
+	mkcrypt("cryptswap", 0, p1, "aes", "xts-plain64", 512);
+	swap("/dev/dm-0", "partition");
 	expect(CHECK_SWAP, "/dev/dm-0", CHECK_PASS, "swap on dm-crypt");
-	reset(); dev("zram0", BLK_ZRAM, 252, 0); swap("/dev/zram0", "partition");
+	reset();
+	dev("zram0", BLK_ZRAM, 252, 0);
+	swap("/dev/zram0", "partition");
 	expect(CHECK_SWAP, "/dev/zram0", CHECK_PASS, "zram without writeback");
-	reset(); z = dev("zram0", BLK_ZRAM, 252, 0); d = disk("sdb", ROLE_RESOURCE, -1, 16);
-	part(d, "sdb1", 17); F.graph.devs[z].zram_backing = strdup("/dev/sdb1"); swap("/dev/zram0", "partition");
+	reset();
+	z = dev("zram0", BLK_ZRAM, 252, 0);
+	d = disk("sdb", ROLE_RESOURCE, -1, 16);
+	part(d, "sdb1", 17);
+	F.graph.devs[z].zram_backing = strdup("/dev/sdb1");
+	swap("/dev/zram0", "partition");
 	expect(CHECK_SWAP, "/dev/zram0", CHECK_FAIL, "zram writing back to a plain partition");
-	reset(); d = disk("sda", ROLE_OS, -1, 0); part(d, "sda1", 1); mount("/", "ext4", 8, 1);
+	reset();
+	d = disk("sda", ROLE_OS, -1, 0);
+	part(d, "sda1", 1);
+	mount("/", "ext4", 8, 1);
 	swap("/swapfile", "file");
 	expect(CHECK_SWAP, "/swapfile", CHECK_FAIL, "swap file on a plain filesystem");
-	reset(); swap("/dev/sdz9", "partition");
+	reset();
+	swap("/dev/sdz9", "partition");
 	expect(CHECK_SWAP, "/dev/sdz9", CHECK_UNKNOWN, "swap device not found");
 }
 
@@ -369,37 +507,69 @@ static void test_ade(void)
 {
 	int d, p1;
 
-	reset(); imds_down();
+	reset();
+	imds_down();
 	expect(CHECK_ADE, "os", CHECK_UNKNOWN, "IMDS unreachable");
-	reset(); imds_ok(TRI_FALSE);
+	reset();
+	imds_ok(TRI_FALSE);
 	expect(CHECK_ADE, "os", CHECK_NOT_APPLICABLE, "ADE not enabled");
-	reset(); imds_ok(TRI_FALSE); F.imds.instance.os_disk.ade_enabled = TRI_UNKNOWN;
+	reset();
+	imds_ok(TRI_FALSE);
+	F.imds.instance.os_disk.ade_enabled = TRI_UNKNOWN;
 	expect(CHECK_ADE, "os", CHECK_UNKNOWN, "encryptionSettings absent");
-	reset(); imds_ok(TRI_FALSE); F.imds.instance.os_disk.ade_enabled = TRI_TRUE;
-	d = disk("sda", ROLE_OS, -1, 0); p1 = part(d, "sda2", 2);
-	mkcrypt("osencrypt", 0, p1, "aes", "xts-plain64", 512); mount("/", "ext4", 253, 0);
+	reset();
+	imds_ok(TRI_FALSE);
+	F.imds.instance.os_disk.ade_enabled = TRI_TRUE;
+	d = disk("sda", ROLE_OS, -1, 0);
+	p1 = part(d, "sda2", 2);
+	mkcrypt("osencrypt", 0, p1, "aes", "xts-plain64", 512);
+	mount("/", "ext4", 253, 0);
 	expect(CHECK_ADE, "os", CHECK_PASS, "ADE claimed and / on osencrypt");
-	reset(); imds_ok(TRI_FALSE); F.imds.instance.os_disk.ade_enabled = TRI_TRUE;
-	d = disk("sda", ROLE_OS, -1, 0); part(d, "sda1", 1); mount("/", "ext4", 8, 1);
+	reset();
+	imds_ok(TRI_FALSE);
+	F.imds.instance.os_disk.ade_enabled = TRI_TRUE;
+	d = disk("sda", ROLE_OS, -1, 0);
+	part(d, "sda1", 1);
+	mount("/", "ext4", 8, 1);
 	expect(CHECK_ADE, "os", CHECK_FAIL, "ADE claimed, / plain");
 }
 
 static void test_disks_match(void)
 {
-	reset(); imds_down();
+	reset();
+	imds_down();
 	expect(CHECK_IMDS_DISKS, "node", CHECK_UNKNOWN, "IMDS unreachable");
-	reset(); imds_ok(TRI_TRUE); F.imds.instance.has_storage_profile = false;
+	reset();
+	imds_ok(TRI_TRUE);
+	F.imds.instance.has_storage_profile = false;
 	expect(CHECK_IMDS_DISKS, "node", CHECK_UNKNOWN, "no storageProfile");
-	reset(); imds_ok(TRI_TRUE); F.block.status = SOURCE_ERROR; F.block.error = strdup("x");
+	reset();
+	imds_ok(TRI_TRUE);
+	F.block.status = SOURCE_ERROR;
+	F.block.error = strdup("x");
 	expect(CHECK_IMDS_DISKS, "node", CHECK_UNKNOWN, "block devices unreadable");
-	reset(); imds_ok(TRI_TRUE); imds_add_data(0); disk("sda", ROLE_OS, -1, 0); disk("sdc", ROLE_DATA, 0, 32);
+	reset();
+	imds_ok(TRI_TRUE);
+	imds_add_data(0);
+	disk("sda", ROLE_OS, -1, 0);
+	disk("sdc", ROLE_DATA, 0, 32);
 	expect(CHECK_IMDS_DISKS, "node", CHECK_PASS, "OS and LUN 0 found");
-	reset(); imds_ok(TRI_TRUE); imds_add_data(0); imds_add_data(1); disk("sda", ROLE_OS, -1, 0);
+	reset();
+	imds_ok(TRI_TRUE);
+	imds_add_data(0);
+	imds_add_data(1);
+	disk("sda", ROLE_OS, -1, 0);
 	disk("sdc", ROLE_DATA, 0, 32);
 	expect(CHECK_IMDS_DISKS, "node", CHECK_FAIL, "LUN 1 missing");
-	reset(); imds_ok(TRI_TRUE); disk("sda", ROLE_OS, -1, 0); disk("sdd", ROLE_DATA, 3, 48);
+	reset();
+	imds_ok(TRI_TRUE);
+	disk("sda", ROLE_OS, -1, 0);
+	disk("sdd", ROLE_DATA, 3, 48);
 	expect(CHECK_IMDS_DISKS, "node", CHECK_FAIL, "unexplained data disk");
-	reset(); imds_ok(TRI_TRUE); disk("sda", ROLE_OS, -1, 0); disk("sde", ROLE_OTHER, -1, 64);
+	reset();
+	imds_ok(TRI_TRUE);
+	disk("sda", ROLE_OS, -1, 0);
+	disk("sde", ROLE_OTHER, -1, 64);
 	F.graph.devs[1].azure = true;
 	expect(CHECK_IMDS_DISKS, "node", CHECK_FAIL, "Azure disk of no known role");
 }
@@ -417,14 +587,21 @@ static void test_bench(void)
 {
 	reset();
 	expect(CHECK_BENCH, "aes-xts-plain64:512", CHECK_NOT_APPLICABLE, "no minimum");
-	reset(); P.min_bench_bytes_per_second = 100 << 20;
+	reset();
+	P.min_bench_bytes_per_second = 100 << 20;
 	expect(CHECK_BENCH, "aes-xts-plain64:512", CHECK_NOT_APPLICABLE, "benchmark skipped");
-	reset(); P.min_bench_bytes_per_second = 100 << 20; F.bench.status = SOURCE_ERROR;
+	reset();
+	P.min_bench_bytes_per_second = 100 << 20;
+	F.bench.status = SOURCE_ERROR;
 	F.bench.error = strdup("no engine");
 	expect(CHECK_BENCH, "aes-xts-plain64:512", CHECK_UNKNOWN, "benchmark failed");
-	reset(); P.min_bench_bytes_per_second = 100 << 20; bench_ok(2e9);
+	reset();
+	P.min_bench_bytes_per_second = 100 << 20;
+	bench_ok(2e9);
 	expect(CHECK_BENCH, "aes-xts-plain64:512", CHECK_PASS, "2 GB/s above 100 MiB/s");
-	reset(); P.min_bench_bytes_per_second = 100 << 20; bench_ok(50e6);
+	reset();
+	P.min_bench_bytes_per_second = 100 << 20;
+	bench_ok(50e6);
 	expect(CHECK_BENCH, "aes-xts-plain64:512", CHECK_FAIL, "50 MB/s below 100 MiB/s");
 }
 
@@ -435,13 +612,27 @@ static void test_verdict(void)
 		enum severity sev[3];
 		enum verdict want;
 	} rows[] = {
-		{ { CHECK_PASS, CHECK_PASS, CHECK_NOT_APPLICABLE }, { SEV_CRITICAL, SEV_WARNING, SEV_CRITICAL }, VERDICT_COMPLIANT },
-		{ { CHECK_PASS, CHECK_FAIL, CHECK_PASS }, { SEV_CRITICAL, SEV_WARNING, SEV_CRITICAL }, VERDICT_WARNING },
-		{ { CHECK_FAIL, CHECK_UNKNOWN, CHECK_FAIL }, { SEV_CRITICAL, SEV_CRITICAL, SEV_WARNING }, VERDICT_NONCOMPLIANT },
-		{ { CHECK_PASS, CHECK_UNKNOWN, CHECK_FAIL }, { SEV_CRITICAL, SEV_CRITICAL, SEV_WARNING }, VERDICT_INDETERMINATE },
-		{ { CHECK_UNKNOWN, CHECK_PASS, CHECK_PASS }, { SEV_WARNING, SEV_CRITICAL, SEV_CRITICAL }, VERDICT_INDETERMINATE },
-		{ { CHECK_FAIL, CHECK_UNKNOWN, CHECK_PASS }, { SEV_INFO, SEV_IGNORE, SEV_CRITICAL }, VERDICT_COMPLIANT },
-		{ { CHECK_FAIL, CHECK_FAIL, CHECK_PASS }, { SEV_WARNING, SEV_INFO, SEV_CRITICAL }, VERDICT_WARNING },
+		{ { CHECK_PASS, CHECK_PASS, CHECK_NOT_APPLICABLE },
+		  { SEV_CRITICAL, SEV_WARNING, SEV_CRITICAL },
+		  VERDICT_COMPLIANT },
+		{ { CHECK_PASS, CHECK_FAIL, CHECK_PASS },
+		  { SEV_CRITICAL, SEV_WARNING, SEV_CRITICAL },
+		  VERDICT_WARNING },
+		{ { CHECK_FAIL, CHECK_UNKNOWN, CHECK_FAIL },
+		  { SEV_CRITICAL, SEV_CRITICAL, SEV_WARNING },
+		  VERDICT_NONCOMPLIANT },
+		{ { CHECK_PASS, CHECK_UNKNOWN, CHECK_FAIL },
+		  { SEV_CRITICAL, SEV_CRITICAL, SEV_WARNING },
+		  VERDICT_INDETERMINATE },
+		{ { CHECK_UNKNOWN, CHECK_PASS, CHECK_PASS },
+		  { SEV_WARNING, SEV_CRITICAL, SEV_CRITICAL },
+		  VERDICT_INDETERMINATE },
+		{ { CHECK_FAIL, CHECK_UNKNOWN, CHECK_PASS },
+		  { SEV_INFO, SEV_IGNORE, SEV_CRITICAL },
+		  VERDICT_COMPLIANT },
+		{ { CHECK_FAIL, CHECK_FAIL, CHECK_PASS },
+		  { SEV_WARNING, SEV_INFO, SEV_CRITICAL },
+		  VERDICT_WARNING },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
@@ -449,7 +640,8 @@ static void test_verdict(void)
 		struct check_results r = { v, 3 };
 
 		for (int k = 0; k < 3; k++)
-			v[k] = (struct check_result){ .status = rows[i].st[k], .severity = rows[i].sev[k] };
+			v[k] = (struct check_result){ .status = rows[i].st[k],
+						      .severity = rows[i].sev[k] };
 		is_int(verdict_compute(&r), rows[i].want, "verdict row %zu -> %s", i,
 		       verdict_to_string(rows[i].want));
 	}

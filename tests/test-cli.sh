@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The command line as users and scripts meet it: exit codes, one-line
 # errors, help, JSON that parses, colour only on a TTY and never with NO_COLOR.
 set -u

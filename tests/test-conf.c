@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The configuration file: every key, every kind of mistake, and the
  * "FILE:LINE: problem" form of the error. */
 #include "config.h"
 
-#include "agent/checks.h"
+#include "agent/checks/checks.h"
 #include "agent/conf.h"
 #include "lib/strutil.h"
 #include "tests/tap.h"
@@ -43,7 +44,8 @@ static void test_full(void)
 	ok(c.imds_timeout > 2.49 && c.imds_timeout < 2.51, "imds.timeout with a # comment after it");
 	is_int(c.arm_mode, ARM_MODE_OFF, "arm.mode");
 	is_str(c.client_id, "1234", "arm.client_id");
-	ok(c.arm_timeout == 15 && c.arm_cache == 3600 && c.arm_start_jitter == 0, "arm.timeout, cache, start_jitter");
+	ok(c.arm_timeout == 15 && c.arm_cache == 3600 && c.arm_start_jitter == 0,
+	   "arm.timeout, cache, start_jitter");
 	is_int(strv_length(c.policy.allowed_ciphers), 2, "two allowed ciphers");
 	is_int(c.policy.min_key_bits, 256, "min_key_bits");
 	is_str(c.policy.required_paths[1], "/data", "required_paths");
@@ -75,22 +77,30 @@ static const struct {
 	const char *want; /* expected error, after "PATH:" */
 } bad[] = {
 	{ "[imds]\nurl = ftp://x\n", "2: [imds] url: 'ftp://x' is not an http(s) URL" },
-	{ "[imds]\ntimeout = soon\n", "2: [imds] timeout: 'soon' is not a number of seconds in (0, 300]" },
+	{ "[imds]\ntimeout = soon\n",
+	  "2: [imds] timeout: 'soon' is not a number of seconds in (0, 300]" },
 	{ "[imds]\n\n\nbogus = 1\n", "4: unknown key 'bogus' in section [imds]" },
 	{ "[polcy]\nmin_key_bits = 1\n", "1: unknown section [polcy]" },
 	{ "min_key_bits = 1\n", "1: key 'min_key_bits' outside of any section" },
 	{ "[arm]\nmode = sometimes\n", "2: [arm] mode: 'sometimes' is not one of auto, on, off" },
 	{ "[policy]\nmin_key_bits = -5\n", "2: [policy] min_key_bits: '-5' is not a number of bits" },
-	{ "[policy]\nrequired_paths = relative/path\n", "2: [policy] required_paths: 'relative/path' is not an absolute path" },
-	{ "[policy]\nexpected_des = des1\n", "2: [policy] expected_des: 'des1' is not a disk encryption set resource id" },
+	{ "[policy]\nrequired_paths = relative/path\n",
+	  "2: [policy] required_paths: 'relative/path' is not an absolute path" },
+	{ "[policy]\nexpected_des = des1\n",
+	  "2: [policy] expected_des: 'des1' is not a disk encryption set resource id" },
 	{ "[policy]\nallowed_ciphers =\n", "2: [policy] allowed_ciphers: the list is empty" },
-	{ "[severity]\nhost.encryption_at_hst = critical\n", "2: [severity] unknown check 'host.encryption_at_hst'" },
-	{ "[severity]\nswap.encrypted = fatal\n", "2: [severity] swap.encrypted: 'fatal' is not one of critical, warning, info, ignore" },
-	{ "[daemon]\nlisten = localhost\n", "2: [daemon] listen: invalid listen address 'localhost' (want HOST:PORT or [IPV6]:PORT)" },
-	{ "[daemon]\ninterval = 1\n", "2: [daemon] interval: '1' is not a number of seconds in [5, 86400]" },
+	{ "[severity]\nhost.encryption_at_hst = critical\n",
+	  "2: [severity] unknown check 'host.encryption_at_hst'" },
+	{ "[severity]\nswap.encrypted = fatal\n",
+	  "2: [severity] swap.encrypted: 'fatal' is not one of critical, warning, info, ignore" },
+	{ "[daemon]\nlisten = localhost\n",
+	  "2: [daemon] listen: invalid listen address 'localhost' (want HOST:PORT or [IPV6]:PORT)" },
+	{ "[daemon]\ninterval = 1\n",
+	  "2: [daemon] interval: '1' is not a number of seconds in [5, 86400]" },
 	{ "[imds]\nthis line has no equals sign\n", "2: syntax error (want [section] or key = value)" },
 	{ "[arm]\ncache = 0\n", "2: [arm] cache: '0' is not a number of seconds in (0, 604800]" },
-	{ "[arm]\nclient_id = a\nobject_id = b\n", " [arm] set at most one of client_id, object_id, msi_res_id" },
+	{ "[arm]\nclient_id = a\nobject_id = b\n",
+	  " [arm] set at most one of client_id, object_id, msi_res_id" },
 };
 
 static void test_bad(void)
@@ -117,7 +127,8 @@ static void test_missing(void)
 	char *err = NULL;
 
 	(void)!config_init_default(&c);
-	ok(config_load_file(&c, "/nonexistent/atrest.conf", &err) == -ENOENT, "a missing file is -ENOENT");
+	ok(config_load_file(&c, "/nonexistent/atrest.conf", &err) == -ENOENT,
+	   "a missing file is -ENOENT");
 	ok(err && strstr(err, "/nonexistent/atrest.conf: cannot read"), "and the error names it");
 	free(err);
 	config_done(&c);

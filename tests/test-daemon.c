@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The daemon loop in a child process with a stubbed evaluation and
  * benchmark: sd_notify (READY, STATUS, WATCHDOG, STOPPING) on a real
  * notify socket, snapshots over real HTTP, SIGHUP reload good and bad,
@@ -13,7 +14,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "agent/daemon.h"
+#include "agent/daemon/daemon.h"
 #include "tests/daemon-fixture.h"
 #include "tests/tap.h"
 
@@ -81,9 +82,15 @@ static _noreturn_ void daemon_child(char **argv)
 	static char *const listen[] = { (char *)"127.0.0.1:0", NULL };
 	struct config conf = { .listen = (char **)listen, .interval = 60 };
 	struct daemon_options o = {
-		.conf = &conf, .version = FIXTURE_VERSION, .interval = 0.2, .bench_interval = 3600,
-		.journal_socket = "/nonexistent/atrest/socket", .reload = test_reload,
-		.evaluate = test_evaluate, .bench = test_bench, .listening = test_listening,
+		.conf = &conf,
+		.version = FIXTURE_VERSION,
+		.interval = 0.2,
+		.bench_interval = 3600,
+		.journal_socket = "/nonexistent/atrest/socket",
+		.reload = test_reload,
+		.evaluate = test_evaluate,
+		.bench = test_bench,
+		.listening = test_listening,
 	};
 
 	setenv("NOTIFY_SOCKET", notify_path, 1);
@@ -260,33 +267,40 @@ static void test_lifecycle(int nfd, const char *npath, const char *errpath)
 
 	m1 = http_get(port, "/metrics");
 	ok(metric_at_least(m1, "atrest_evaluations_total ", 3), "evaluations repeat every interval");
-	ok(m1 && strstr(m1, "atrest_verdict{verdict=\"indeterminate\"} 1"), "the latest snapshot is served");
+	ok(m1 && strstr(m1, "atrest_verdict{verdict=\"indeterminate\"} 1"),
+	   "the latest snapshot is served");
 	ok(m1 && strstr(m1, "atrest_bench_last_run_timestamp_seconds 1234567890"),
 	   "the benchmark ran on its own timer and its result reached the evaluation");
 
 	kill(pid, SIGHUP);
 	usleep(300000);
 	m2 = http_get(port, "/metrics");
-	ok(metric_at_least(m2, "atrest_config_reloads_total ", 1), "SIGHUP reloads a good configuration");
+	ok(metric_at_least(m2, "atrest_config_reloads_total ", 1),
+	   "SIGHUP reloads a good configuration");
 	write_conf("bad\n");
 	kill(pid, SIGHUP);
 	usleep(600000);
 	m3 = http_get(port, "/metrics");
-	ok(metric_at_least(m3, "atrest_config_reload_errors_total ", 1), "a bad configuration is counted");
+	ok(metric_at_least(m3, "atrest_config_reload_errors_total ", 1),
+	   "a bad configuration is counted");
 	ok(m3 && strstr(m3, "atrest_config_reloads_total 1\n"), "... and not applied");
-	ok(m3 && strstr(m3, "atrest_evaluations_total ") && !streq(strstr(m2, "atrest_evaluations_total "),
-								   strstr(m3, "atrest_evaluations_total ")),
+	ok(m3 && strstr(m3, "atrest_evaluations_total ") &&
+		   !streq(strstr(m2, "atrest_evaluations_total "),
+			  strstr(m3, "atrest_evaluations_total ")),
 	   "the daemon keeps evaluating after a bad reload");
 
 	kill(pid, SIGTERM);
 	took = wait_exit(pid, 5.0, &status);
-	ok(took >= 0 && took < 1.0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "SIGTERM: clean exit in %.2f s", took);
+	ok(took >= 0 && took < 1.0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "SIGTERM: clean exit in %.2f s", took);
 	n2 = collect_notify(0.1);
 	ok(strstr(n2, "STOPPING=1"), "STOPPING=1 sent");
 
 	log = tap_read_file(errpath, NULL);
-	ok(log && strstr(log, "atrest: host.encryption_at_host node: pass (critical): "), "journal fallback on stderr");
-	ok(log && strstr(log, "atrest: verdict: indeterminate (was noncompliant)"), "verdict change logged");
+	ok(log && strstr(log, "atrest: host.encryption_at_host node: pass (critical): "),
+	   "journal fallback on stderr");
+	ok(log && strstr(log, "atrest: verdict: indeterminate (was noncompliant)"),
+	   "verdict change logged");
 	is_int(count(log, "atrest: verdict:"), 2, "verdict logged only when it changes");
 	ok(log && strstr(log, "configuration reload failed, keeping the running configuration: test.conf:1: bad value"),
 	   "bad reload logged with its reason");
@@ -304,8 +318,8 @@ static void test_stuck(int nfd, const char *npath, const char *errpath, int sig)
 	usleep(300000);
 	kill(pid, sig);
 	took = wait_exit(pid, 1.0, &status);
-	ok(took >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s during a stuck evaluation: exit in %.2f s",
-	   strsignal(sig), took);
+	ok(took >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "%s during a stuck evaluation: exit in %.2f s", strsignal(sig), took);
 	if (took < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -324,7 +338,8 @@ static void test_pure(void)
 	a = daemon_status_text(&r, 12.7);
 	is_str(a, "noncompliant, 11 checks, last evaluation 12 s ago", "status text");
 	is_str(b, "first evaluation running", "status text before the first evaluation");
-	ok(daemon_jitter(60, 0) == 54 && daemon_jitter(60, 0.5) == 60 && daemon_jitter(60, 0.999999) < 66,
+	ok(daemon_jitter(60, 0) == 54 && daemon_jitter(60, 0.5) == 60 &&
+		   daemon_jitter(60, 0.999999) < 66,
 	   "jitter spans 0.9..1.1 of the interval");
 	fixture_report_done(&r);
 	fixture_facts_done(&f);

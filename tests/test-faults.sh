@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The fault matrix: the real binary against broken IMDS answers, damaged
 # sysfs/procfs trees and corrupt LUKS headers (see tests/faults.py).
 PY=${PYTHON3:-python3}

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds every fixture node and checks it with tools independent of atrest
 # (python path resolution, util-linux blkid/lsblk, cryptsetup): TAP output.
 

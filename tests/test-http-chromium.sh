@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The landing page in a real browser (Debian's chromium, headless): the
 # DOM shows the verdict and one table row per check; a screenshot is kept
 # when ATREST_SCREENSHOT names a file.

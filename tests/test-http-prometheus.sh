@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # A real Prometheus (Debian package prometheus) scrapes tests/http-serve
 # over loopback; a PromQL query through its HTTP API returns the expected
 # atrest_check_status series.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The IMDS client over real HTTP on loopback against tests/imds-server.py:
  * every sample and every fault, deadlines, retries, fallback, proxies,
  * the headers sent, the cache and the rate limit. */
@@ -48,8 +49,7 @@ static void exec_server(const char *python, const char *script)
 	/* TAP owns stdout; the server must not write to it. */
 	if (fd >= 0)
 		dup2(fd, STDOUT_FILENO);
-	execlp(python, python, script, "--port-file", port_path, "--log", log_path,
-	       (char *)NULL);
+	execlp(python, python, script, "--port-file", port_path, "--log", log_path, (char *)NULL);
 	_exit(127);
 }
 
@@ -96,17 +96,23 @@ static void start_server(void)
 }
 
 struct row {
-	const char *route;            /* after http://127.0.0.1:PORT */
+	const char *route; /* after http://127.0.0.1:PORT */
 	double timeout;
 	enum source_status status;
-	enum tristate eah;            /* when OK */
-	const char *error;            /* substring of res.error when not OK */
+	enum tristate eah; /* when OK */
+	const char *error; /* substring of res.error when not OK */
 	unsigned min_attempts, max_attempts;
 	bool single_attempt;
 };
 
-#define DOC(name, eah) { "/doc/" name, 5.0, SOURCE_OK, eah, NULL, 1, 1, false }
-#define FAULT(kind, st, err, lo, hi) { "/fault/" kind, 1.5, st, TRI_UNKNOWN, err, lo, hi, false }
+#define DOC(name, eah)                                               \
+	{                                                            \
+		"/doc/" name, 5.0, SOURCE_OK, eah, NULL, 1, 1, false \
+	}
+#define FAULT(kind, st, err, lo, hi)                                     \
+	{                                                                \
+		"/fault/" kind, 1.5, st, TRI_UNKNOWN, err, lo, hi, false \
+	}
 
 static const struct row rows[] = {
 	DOC("azure-rest-api-specs_imds_2018-02-01_getInstanceMetadata", TRI_UNKNOWN),
@@ -118,12 +124,13 @@ static const struct row rows[] = {
 	DOC("msdocs-azure-docs_imds-full-instance-response_linux", TRI_TRUE),
 	DOC("otel-python-contrib_test_vm_LINUX_JSON", TRI_FALSE),
 	DOC("walinuxagent_tests_data_imds_valid", TRI_UNKNOWN),
-	{ "/doc/azure-rest-api-specs_imds_2023-07-01_GetVersions", 5.0, SOURCE_ERROR,
-	  TRI_UNKNOWN, "not an instance document", 1, 1, false },
+	{ "/doc/azure-rest-api-specs_imds_2023-07-01_GetVersions", 5.0, SOURCE_ERROR, TRI_UNKNOWN,
+	  "not an instance document", 1, 1, false },
 	{ "/doc/azure-rest-api-specs_imds_2023-07-01_GetIdentityToken", 5.0, SOURCE_ERROR,
 	  TRI_UNKNOWN, "not an instance document", 1, 1, false },
 	{ "/doc/no-such-document", 5.0, SOURCE_ERROR, TRI_UNKNOWN, "HTTP 404", 1, 1, false },
-	FAULT("400json", SOURCE_ERROR, "HTTP 400 for api-version 2023-07-01 (error: Bad request. api-version is invalid", 2, 2),
+	FAULT("400json", SOURCE_ERROR,
+	      "HTTP 400 for api-version 2023-07-01 (error: Bad request. api-version is invalid", 2, 2),
 	FAULT("400xml", SOURCE_ERROR, "BadRequest Bad Request - Invalid Header", 2, 2),
 	FAULT("404", SOURCE_ERROR, "HTTP 404", 1, 1),
 	FAULT("405", SOURCE_ERROR, "HTTP 405", 1, 1),
@@ -160,7 +167,8 @@ static bool one_line(const char *s)
 static void run_row(const struct row *r)
 {
 	_cleanup_free_ char *url = base_url(r->route);
-	struct imds_options opts = { .base_url = url, .timeout = r->timeout,
+	struct imds_options opts = { .base_url = url,
+				     .timeout = r->timeout,
 				     .single_attempt = r->single_attempt };
 	struct imds_result res = { 0 };
 	double start = now(), wall;
@@ -171,8 +179,8 @@ static void run_row(const struct row *r)
 	       "%s: status", r->route);
 	if (r->status == SOURCE_OK) {
 		ok(res.have_instance && !res.error, "%s: instance parsed", r->route);
-		is_int(res.instance.encryption_at_host, r->eah, "%s: encryptionAtHost %s",
-		       r->route, tristate_to_string(r->eah));
+		is_int(res.instance.encryption_at_host, r->eah, "%s: encryptionAtHost %s", r->route,
+		       tristate_to_string(r->eah));
 		is_str(res.api_version, IMDS_API_VERSION_PREFERRED, "%s: api-version", r->route);
 		is_int(res.http_status, 200, "%s: HTTP 200", r->route);
 	} else {
@@ -183,8 +191,7 @@ static void run_row(const struct row *r)
 		   r->route);
 	}
 	ok(res.attempts >= r->min_attempts && res.attempts <= r->max_attempts,
-	   "%s: %u attempts in [%u, %u]", r->route, res.attempts, r->min_attempts,
-	   r->max_attempts);
+	   "%s: %u attempts in [%u, %u]", r->route, res.attempts, r->min_attempts, r->max_attempts);
 	ok(wall <= r->timeout + 0.5 && res.elapsed <= wall + 0.01,
 	   "%s: took %.2f s, within %.1f s + 0.5", r->route, wall, r->timeout);
 	imds_result_done(&res);
@@ -229,8 +236,8 @@ static void check_refused(void)
 
 static void check_proxy_bypassed(void)
 {
-	static const char *const vars[] = { "http_proxy", "HTTP_PROXY", "https_proxy",
-					    "HTTPS_PROXY", "ALL_PROXY", "all_proxy" };
+	static const char *const vars[] = { "http_proxy",  "HTTP_PROXY", "https_proxy",
+					    "HTTPS_PROXY", "ALL_PROXY",  "all_proxy" };
 	_cleanup_free_ char *proxy = strprintf("http://127.0.0.1:%u", free_port());
 	_cleanup_free_ char *url = base_url("/doc/walinuxagent_tests_data_imds_valid");
 	struct imds_options opts = { .base_url = url, .timeout = 5 };
@@ -259,8 +266,7 @@ static void check_oldapi(void)
 	imds_fetch(&opts, &res);
 	is_str(source_status_to_string(res.status), "ok", "oldapi: fell back");
 	is_str(res.api_version, "2021-02-01", "oldapi: api_version is what answered");
-	ok(res.have_instance && !res.instance.has_security_profile,
-	   "oldapi: no securityProfile");
+	ok(res.have_instance && !res.instance.has_security_profile, "oldapi: no securityProfile");
 	is_int(res.instance.encryption_at_host, TRI_UNKNOWN, "oldapi: EAH unknown, not false");
 	is_int(res.attempts, 3, "oldapi: instance, versions, instance");
 	imds_result_done(&res);
@@ -269,8 +275,7 @@ static void check_oldapi(void)
 static void check_pinned_version(void)
 {
 	_cleanup_free_ char *url = base_url("/doc/otel-python-contrib_test_vm_LINUX_JSON/");
-	struct imds_options opts = { .base_url = url, .timeout = 5,
-				     .api_version = "2021-11-15" };
+	struct imds_options opts = { .base_url = url, .timeout = 5, .api_version = "2021-11-15" };
 	struct imds_result res = { 0 };
 
 	imds_fetch(&opts, &res);
@@ -321,7 +326,8 @@ static void check_request_log(void)
 		if (json_object_object_get_ex(h, "Metadata", &v) &&
 		    streq(json_object_get_string(v), "true"))
 			with_metadata++;
-		json_object_object_foreach(h, key, val) {
+		json_object_object_foreach(h, key, val)
+		{
 			(void)val;
 			with_xff += strcaseeq(key, "X-Forwarded-For");
 			with_proxy += startswith(key, "Proxy");
@@ -335,15 +341,14 @@ static void check_request_log(void)
 	is_int(with_metadata, n, "every request sent Metadata: true");
 	is_int(with_xff, 0, "no request sent X-Forwarded-For");
 	is_int(with_proxy, 0, "no request went through a proxy");
-	ok(versions_plain >= 3, "/metadata/versions asked without api-version (%zu)",
-	   versions_plain);
-	ok(preferred > 20, "api-version %s asked first (%zu)", IMDS_API_VERSION_PREFERRED,
-	   preferred);
+	ok(versions_plain >= 3, "/metadata/versions asked without api-version (%zu)", versions_plain);
+	ok(preferred > 20, "api-version %s asked first (%zu)", IMDS_API_VERSION_PREFERRED, preferred);
 }
 
 static void check_cache(void)
 {
-	_cleanup_free_ char *url = base_url("/doc/azure-rest-api-specs_imds_2023-07-01_GetInstanceMetadata");
+	_cleanup_free_ char *url = base_url(
+		"/doc/azure-rest-api-specs_imds_2023-07-01_GetInstanceMetadata");
 	_cleanup_free_ char *bad = base_url("/fault/404");
 	struct imds_options opts = { .base_url = url, .timeout = 5 };
 	struct imds_cache *c = imds_cache_new(60);
@@ -355,8 +360,7 @@ static void check_cache(void)
 	is_str(source_status_to_string(res.status), "ok", "cache: first fetch");
 	imds_result_done(&res);
 	imds_fetch_cached(c, &opts, &res);
-	ok(res.status == SOURCE_OK && res.have_instance &&
-		   res.instance.encryption_at_host == TRI_TRUE,
+	ok(res.status == SOURCE_OK && res.have_instance && res.instance.encryption_at_host == TRI_TRUE,
 	   "cache: answered from the cache");
 	is_str(res.api_version, IMDS_API_VERSION_PREFERRED, "cache: api-version kept");
 	is_int(res.attempts, 0, "cache: no request");

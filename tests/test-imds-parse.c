@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The IMDS parsers against every sample document and a table of hostile
  * inputs: values asserted, failures clean, output always printable. */
 #include "config.h"
@@ -11,7 +12,7 @@
 
 struct sample_case {
 	const char *file;
-	bool instance;            /* an instance document at all */
+	bool instance; /* an instance document at all */
 	const char *name;
 	const char *vm_id;
 	const char *vmss_name;
@@ -31,44 +32,35 @@ struct sample_case {
 };
 
 static const struct sample_case samples[] = {
-	{ "azure-rest-api-specs_imds_2018-02-01_getInstanceMetadata.json", true,
-	  "examplevmname", "02aab8a4-74ef-476e-8182-f6d2ba4166a6", "crpteste9vflji9",
-	  false, TRI_UNKNOWN, NULL, NULL, TRI_UNKNOWN, TRI_UNKNOWN,
-	  false, 0, TRI_UNKNOWN, NULL, 0, 2, NULL },
-	{ "azure-rest-api-specs_imds_2019-06-01_GetInstanceMetadata.json", true,
-	  "examplevmname", "02aab8a4-74ef-476e-8182-f6d2ba4166a6", "crpteste9vflji9",
-	  false, TRI_UNKNOWN, NULL, NULL, TRI_UNKNOWN, TRI_UNKNOWN,
-	  true, 1, TRI_FALSE, NULL, 0, 2, NULL },
-	{ "azure-rest-api-specs_imds_2021-11-15_GetInstanceMetadata.json", true,
-	  "examplevmname", "02aab8a4-74ef-476e-8182-f6d2ba4166a6", "crpteste9vflji9",
-	  true, TRI_TRUE, "true", NULL, TRI_TRUE, TRI_FALSE,
-	  true, 1, TRI_TRUE, "Local", 4096, 2, NULL },
+	{ "azure-rest-api-specs_imds_2018-02-01_getInstanceMetadata.json", true, "examplevmname",
+	  "02aab8a4-74ef-476e-8182-f6d2ba4166a6", "crpteste9vflji9", false, TRI_UNKNOWN, NULL, NULL,
+	  TRI_UNKNOWN, TRI_UNKNOWN, false, 0, TRI_UNKNOWN, NULL, 0, 2, NULL },
+	{ "azure-rest-api-specs_imds_2019-06-01_GetInstanceMetadata.json", true, "examplevmname",
+	  "02aab8a4-74ef-476e-8182-f6d2ba4166a6", "crpteste9vflji9", false, TRI_UNKNOWN, NULL, NULL,
+	  TRI_UNKNOWN, TRI_UNKNOWN, true, 1, TRI_FALSE, NULL, 0, 2, NULL },
+	{ "azure-rest-api-specs_imds_2021-11-15_GetInstanceMetadata.json", true, "examplevmname",
+	  "02aab8a4-74ef-476e-8182-f6d2ba4166a6", "crpteste9vflji9", true, TRI_TRUE, "true", NULL,
+	  TRI_TRUE, TRI_FALSE, true, 1, TRI_TRUE, "Local", 4096, 2, NULL },
 	{ "azure-rest-api-specs_imds_2023-07-01_GetIdentityToken.json", false },
-	{ "azure-rest-api-specs_imds_2023-07-01_GetInstanceMetadata.json", true,
-	  "examplevmname", "02aab8a4-74ef-476e-8182-f6d2ba4166a6", "crpteste9vflji9",
-	  true, TRI_TRUE, "true", "TrustedLaunch", TRI_TRUE, TRI_FALSE,
-	  true, 1, TRI_TRUE, "Local", 4096, 2, NULL },
+	{ "azure-rest-api-specs_imds_2023-07-01_GetInstanceMetadata.json", true, "examplevmname",
+	  "02aab8a4-74ef-476e-8182-f6d2ba4166a6", "crpteste9vflji9", true, TRI_TRUE, "true",
+	  "TrustedLaunch", TRI_TRUE, TRI_FALSE, true, 1, TRI_TRUE, "Local", 4096, 2, NULL },
 	{ "azure-rest-api-specs_imds_2023-07-01_GetVersions.json", false },
-	{ "cloud-init_test_azure_NETWORK_METADATA.json", true,
-	  "my-hostname", "ff702a6b-cb6a-4fcd-ad68-b4ce38227642", NULL,
-	  false, TRI_UNKNOWN, NULL, NULL, TRI_UNKNOWN, TRI_UNKNOWN,
-	  false, 0, TRI_UNKNOWN, NULL, 0, 0, NULL },
-	{ "msdocs-azure-compute-docs_imds_sample4_compute_linux.json", true,
-	  "examplevmname", "02aab8a4-74ef-476e-8182-f6d2ba4166a6", "crpteste9vflji9",
-	  true, TRI_TRUE, "true", "TrustedLaunch", TRI_TRUE, TRI_FALSE,
-	  true, 1, TRI_FALSE, "Local", 4096, 2, "3" },
-	{ "msdocs-azure-docs_imds-full-instance-response_linux.json", true,
-	  "examplevmname", "02aab8a4-74ef-476e-8182-f6d2ba4166a6", "crpteste9vflji9",
-	  true, TRI_TRUE, "true", "TrustedLaunch", TRI_TRUE, TRI_FALSE,
-	  true, 1, TRI_FALSE, "Local", 4096, 2, NULL },
-	{ "otel-python-contrib_test_vm_LINUX_JSON.json", true,
-	  "examplevmname", "02aab8a4-74ef-476e-8182-f6d2ba4166a6", "crpteste9vflji9",
-	  true, TRI_FALSE, "false", "TrustedLaunch", TRI_TRUE, TRI_TRUE,
-	  true, 1, TRI_FALSE, NULL, 16384, 2, "1" },
-	{ "walinuxagent_tests_data_imds_valid.json", true,
-	  "health", "e7fdbfc4-2deb-4a4e-8615-ea6aaf50162e", NULL,
-	  false, TRI_UNKNOWN, NULL, NULL, TRI_UNKNOWN, TRI_UNKNOWN,
-	  false, 0, TRI_UNKNOWN, NULL, 0, 0, NULL },
+	{ "cloud-init_test_azure_NETWORK_METADATA.json", true, "my-hostname",
+	  "ff702a6b-cb6a-4fcd-ad68-b4ce38227642", NULL, false, TRI_UNKNOWN, NULL, NULL, TRI_UNKNOWN,
+	  TRI_UNKNOWN, false, 0, TRI_UNKNOWN, NULL, 0, 0, NULL },
+	{ "msdocs-azure-compute-docs_imds_sample4_compute_linux.json", true, "examplevmname",
+	  "02aab8a4-74ef-476e-8182-f6d2ba4166a6", "crpteste9vflji9", true, TRI_TRUE, "true",
+	  "TrustedLaunch", TRI_TRUE, TRI_FALSE, true, 1, TRI_FALSE, "Local", 4096, 2, "3" },
+	{ "msdocs-azure-docs_imds-full-instance-response_linux.json", true, "examplevmname",
+	  "02aab8a4-74ef-476e-8182-f6d2ba4166a6", "crpteste9vflji9", true, TRI_TRUE, "true",
+	  "TrustedLaunch", TRI_TRUE, TRI_FALSE, true, 1, TRI_FALSE, "Local", 4096, 2, NULL },
+	{ "otel-python-contrib_test_vm_LINUX_JSON.json", true, "examplevmname",
+	  "02aab8a4-74ef-476e-8182-f6d2ba4166a6", "crpteste9vflji9", true, TRI_FALSE, "false",
+	  "TrustedLaunch", TRI_TRUE, TRI_TRUE, true, 1, TRI_FALSE, NULL, 16384, 2, "1" },
+	{ "walinuxagent_tests_data_imds_valid.json", true, "health",
+	  "e7fdbfc4-2deb-4a4e-8615-ea6aaf50162e", NULL, false, TRI_UNKNOWN, NULL, NULL, TRI_UNKNOWN,
+	  TRI_UNKNOWN, false, 0, TRI_UNKNOWN, NULL, 0, 0, NULL },
 };
 
 static char *samples_dir(void)
@@ -142,8 +134,8 @@ static void check_sample(const char *dir, const struct sample_case *c)
 
 static void check_sample_details(const char *dir)
 {
-	_cleanup_free_ char *path = path_join(
-		dir, "azure-rest-api-specs_imds_2023-07-01_GetInstanceMetadata.json");
+	_cleanup_free_ char *path =
+		path_join(dir, "azure-rest-api-specs_imds_2023-07-01_GetInstanceMetadata.json");
 	_cleanup_free_ char *err = NULL, *text = NULL;
 	struct imds_instance inst = { 0 };
 	size_t len = 0;
@@ -240,8 +232,7 @@ static void check_tags_and_escapes(void)
 	char *err = NULL;
 
 	/* The old "tags" string form, a value with ':' and empty pieces. */
-	is_int(parse_str("{\"vmId\":\"v\",\"tags\":\"a:1;;b:x:y;c;:z\",\"zone\":\"\"}",
-			 &inst, &err),
+	is_int(parse_str("{\"vmId\":\"v\",\"tags\":\"a:1;;b:x:y;c;:z\",\"zone\":\"\"}", &inst, &err),
 	       0, "bare compute object");
 	is_int(inst.n_tags, 3, "tags string split");
 	is_str(imds_instance_tag(&inst, "b"), "x:y", "value keeps its colon");
@@ -263,8 +254,8 @@ static void check_tags_and_escapes(void)
 struct bad_case {
 	const char *what;
 	const char *body;
-	size_t len;               /* 0: strlen */
-	const char *reason;       /* substring of the error */
+	size_t len;         /* 0: strlen */
+	const char *reason; /* substring of the error */
 };
 
 static void check_bad(const struct bad_case *c)
@@ -275,8 +266,8 @@ static void check_bad(const struct bad_case *c)
 	int r = imds_parse_instance(c->body, len, &inst, &err);
 
 	is_int(r, -EBADMSG, "bad input rejected: %s", c->what);
-	ok(err && strstr(err, c->reason) && !strchr(err, '\n'),
-	   "reason for %s: %s", c->what, strna(err));
+	ok(err && strstr(err, c->reason) && !strchr(err, '\n'), "reason for %s: %s", c->what,
+	   strna(err));
 	if (r == 0)
 		imds_instance_done(&inst);
 }
@@ -358,8 +349,8 @@ static void check_limits(void)
 
 static void check_versions(const char *dir)
 {
-	_cleanup_free_ char *path = path_join(
-		dir, "azure-rest-api-specs_imds_2023-07-01_GetVersions.json");
+	_cleanup_free_ char *path = path_join(dir,
+					      "azure-rest-api-specs_imds_2023-07-01_GetVersions.json");
 	_cleanup_free_ char *text = NULL, *err = NULL;
 	_cleanup_strv_free_ char **v = NULL;
 	size_t len = 0;
@@ -388,21 +379,18 @@ static bool printable_line(const char *s)
 	return true;
 }
 
-static void check_describe_one(const char *what, const char *body, size_t len,
-			       const char *want)
+static void check_describe_one(const char *what, const char *body, size_t len, const char *want)
 {
 	_cleanup_free_ char *d = imds_describe_error_body(body, len);
 
 	ok(d && strstr(d, want), "describe %s: %s", what, strna(d));
-	ok(d && printable_line(d) && strlen(d) <= 220, "describe %s: one bounded printable line",
-	   what);
+	ok(d && printable_line(d) && strlen(d) <= 220, "describe %s: one bounded printable line", what);
 }
 
 static void check_describe(void)
 {
-	static const char xml[] =
-		"<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<Error><Code>BadRequest</Code>"
-		"<Message>Bad Request - Invalid Header</Message></Error>";
+	static const char xml[] = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<Error><Code>BadRequest</Code>"
+				  "<Message>Bad Request - Invalid Header</Message></Error>";
 	static const char html[] =
 		"<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\">\r\n<HTML><HEAD>"
 		"<TITLE>Bad Request</TITLE></HEAD><BODY><h2>Bad Request - Invalid Hostname"

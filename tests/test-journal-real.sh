@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # A real systemd-journald, started in a private mount namespace (never on
 # the host), receives the daemon's entries; read back with journalctl -o json.
 set -u

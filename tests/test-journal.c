@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The journal reporter: the priority table, the diff between reports, the
  * fields of each entry and the stderr fallback. */
 #include "config.h"
 
 #include <syslog.h>
 
-#include "agent/journal.h"
+#include "agent/report/journal.h"
 #include "tests/daemon-fixture.h"
 #include "tests/tap.h"
 
@@ -13,15 +14,18 @@ static void test_priority(void)
 	is_int(journal_priority(CHECK_FAIL, SEV_CRITICAL), LOG_ERR, "fail+critical is err");
 	is_int(journal_priority(CHECK_FAIL, SEV_WARNING), LOG_WARNING, "fail+warning is warning");
 	is_int(journal_priority(CHECK_FAIL, SEV_INFO), LOG_NOTICE, "fail+info is notice");
-	is_int(journal_priority(CHECK_UNKNOWN, SEV_CRITICAL), LOG_WARNING, "unknown+critical is warning");
+	is_int(journal_priority(CHECK_UNKNOWN, SEV_CRITICAL), LOG_WARNING,
+	       "unknown+critical is warning");
 	is_int(journal_priority(CHECK_UNKNOWN, SEV_WARNING), LOG_NOTICE, "unknown+warning is notice");
 	is_int(journal_priority(CHECK_UNKNOWN, SEV_INFO), LOG_INFO, "unknown+info is info");
 	is_int(journal_priority(CHECK_PASS, SEV_CRITICAL), LOG_INFO, "pass is info");
 	is_int(journal_priority(CHECK_NOT_APPLICABLE, SEV_WARNING), LOG_INFO, "not_applicable is info");
 	is_int(journal_priority(CHECK_FAIL, SEV_IGNORE), LOG_DEBUG, "ignored checks are debug");
-	is_int(journal_priority((enum check_status)42, SEV_CRITICAL), LOG_WARNING, "out of range is warning");
+	is_int(journal_priority((enum check_status)42, SEV_CRITICAL), LOG_WARNING,
+	       "out of range is warning");
 	is_int(journal_verdict_priority(VERDICT_NONCOMPLIANT), LOG_ERR, "noncompliant is err");
-	is_int(journal_verdict_priority(VERDICT_INDETERMINATE), LOG_WARNING, "indeterminate is warning");
+	is_int(journal_verdict_priority(VERDICT_INDETERMINATE), LOG_WARNING,
+	       "indeterminate is warning");
 	is_int(journal_verdict_priority(VERDICT_WARNING), LOG_WARNING, "warning verdict is warning");
 	is_int(journal_verdict_priority(VERDICT_COMPLIANT), LOG_NOTICE, "compliant is notice");
 }
@@ -29,8 +33,9 @@ static void test_priority(void)
 static void test_ids(void)
 {
 	const char *ids[] = {
-		ATREST_MESSAGE_CHECK_PASS, ATREST_MESSAGE_CHECK_FAIL, ATREST_MESSAGE_CHECK_UNKNOWN,
-		ATREST_MESSAGE_CHECK_NOT_APPLICABLE, ATREST_MESSAGE_VERDICT, ATREST_MESSAGE_EVALUATION_FAILED,
+		ATREST_MESSAGE_CHECK_PASS,    ATREST_MESSAGE_CHECK_FAIL,
+		ATREST_MESSAGE_CHECK_UNKNOWN, ATREST_MESSAGE_CHECK_NOT_APPLICABLE,
+		ATREST_MESSAGE_VERDICT,       ATREST_MESSAGE_EVALUATION_FAILED,
 		ATREST_MESSAGE_RELOAD_FAILED, ATREST_MESSAGE_RELOADED,
 	};
 	bool good = true;
@@ -80,9 +85,11 @@ static void test_diff(void)
 		   d.changes[0].result->status == CHECK_UNKNOWN,
 	   "host.encryption_at_host pass -> unknown");
 	ok(d.changes[1].result->check == CHECK_DMCRYPT_CIPHER &&
-		   streq(d.changes[1].result->subject, FIXTURE_ODD_SUBJECT) && d.changes[1].previous == CHECK_FAIL,
+		   streq(d.changes[1].result->subject, FIXTURE_ODD_SUBJECT) &&
+		   d.changes[1].previous == CHECK_FAIL,
 	   "the odd mapping fail -> pass, matched by subject");
-	ok(d.verdict_changed && d.previous_verdict == VERDICT_NONCOMPLIANT && d.verdict == VERDICT_INDETERMINATE,
+	ok(d.verdict_changed && d.previous_verdict == VERDICT_NONCOMPLIANT &&
+		   d.verdict == VERDICT_INDETERMINATE,
 	   "verdict noncompliant -> indeterminate");
 
 	_cleanup_strv_free_ char **c = journal_change_fields(&d.changes[0]);
@@ -134,11 +141,13 @@ static void test_stderr(void)
 	fixture_report(&b, &f, 1);
 	journal_diff(&a, &b, &d);
 	is_int(journal_log_diff(&s, &d), 0, "diff written");
-	journal_log_event(&s, ATREST_MESSAGE_RELOAD_FAILED, LOG_ERR, "reload failed: %s", "x.conf:3: bad key");
+	journal_log_event(&s, ATREST_MESSAGE_RELOAD_FAILED, LOG_ERR, "reload failed: %s",
+			  "x.conf:3: bad key");
 	fclose(out);
 	is_str(buf,
 	       "atrest: host.encryption_at_host node: unknown (critical, was pass): IMDS says encryption at host is on.\n"
-	       "atrest: dmcrypt.cipher " FIXTURE_ODD_SUBJECT ": pass (critical, was fail): Cipher <none> & key \"0\" bits.\n"
+	       "atrest: dmcrypt.cipher " FIXTURE_ODD_SUBJECT
+	       ": pass (critical, was fail): Cipher <none> & key \"0\" bits.\n"
 	       "atrest: verdict: indeterminate (was noncompliant)\n"
 	       "atrest: reload failed: x.conf:3: bad key\n",
 	       "stderr lines are the messages");

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds the Debian package with dpkg-buildpackage and lints it with lintian
 # (no error or warning allowed), runs piuparts (install, purge, nothing left)
 # and systemd-analyze verify on the installed unit in a root with systemd.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Validates the Kubernetes manifests offline against the API schemas, runs
 # promtool on the alerting rules and their unit tests, and checks the
 # Grafana dashboard. Tools: node + packaging/validate (npm ci), promtool

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Checks the systemd unit, its drop-ins and the journal catalog with systemd's
 # own tools: verify, the offline security score (<= 3.0) and catalog import.
 set -u
@@ -86,20 +87,20 @@ check "AF_ALG only in the kernel-bench drop-in" \
 	sh "$sd/atrest.service" "$sd/dropins/kernel-bench.conf"
 
 # Journal catalog: journalctl imports it and lists every MESSAGE_ID the
-# daemon sends (agent/journal.h is the one source of the ids).
+# daemon sends (agent/report/journal.h is the one source of the ids).
 croot=$tmp/catroot
 mkdir -p "$croot/usr/lib/systemd/catalog" "$croot/var/lib/systemd/catalog"
 cp "$sd/atrest.catalog" "$croot/usr/lib/systemd/catalog/"
 check "journalctl --update-catalog imports atrest.catalog" \
 	journalctl --root="$croot" --update-catalog
 journalctl --root="$croot" --list-catalog >"$tmp/catalog.list" 2>&1
-ids=$(sed -n 's/^#define ATREST_MESSAGE_[A-Z_]* *"\([0-9a-f]\{32\}\)"$/\1/p' "$srcdir/agent/journal.h")
+ids=$(sed -n 's/^#define ATREST_MESSAGE_[A-Z_]* *"\([0-9a-f]\{32\}\)"$/\1/p' "$srcdir/agent/report/journal.h")
 nids=0
 for id in $ids; do
 	nids=$((nids + 1))
 	check "catalog lists $id" grep -q "^$id atrest: " "$tmp/catalog.list"
 done
-check "agent/journal.h defines 8 distinct 128-bit ids" sh -c \
+check "agent/report/journal.h defines 8 distinct 128-bit ids" sh -c \
 	'[ "$(printf "%s\n" $1 | sort -u | wc -l)" -eq 8 ]' sh "$ids"
 check "catalog has exactly the daemon's ids" \
 	[ "$(grep -c '^-- [0-9a-f]\{32\}$' "$sd/atrest.catalog")" -eq "$nids" ]

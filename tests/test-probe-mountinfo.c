@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mountinfo_parse and mount_table_find_path: escapes, optional fields,
  * malformed lines, bounds, and the longest-prefix lookup. */
 #include "config.h"
@@ -16,21 +17,21 @@ struct line_case {
 };
 
 static const struct line_case lines[] = {
-	{ "plain", "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,discard",
-	  true, "/", "/dev/sda1", "ext4", "rw,discard", "/", 8, 1 },
-	{ "no optional fields", "25 22 253:0 / /data rw - xfs /dev/dm-0 rw",
-	  true, "/data", "/dev/dm-0", "xfs", "rw", "/", 253, 0 },
+	{ "plain", "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,discard", true, "/",
+	  "/dev/sda1", "ext4", "rw,discard", "/", 8, 1 },
+	{ "no optional fields", "25 22 253:0 / /data rw - xfs /dev/dm-0 rw", true, "/data",
+	  "/dev/dm-0", "xfs", "rw", "/", 253, 0 },
 	{ "several optional fields",
-	  "31 22 253:1 / /k rw shared:31 master:2 propagate_from:1 - ext4 /dev/mapper/x rw",
-	  true, "/k", "/dev/mapper/x", "ext4", "rw", "/", 253, 1 },
+	  "31 22 253:1 / /k rw shared:31 master:2 propagate_from:1 - ext4 /dev/mapper/x rw", true,
+	  "/k", "/dev/mapper/x", "ext4", "rw", "/", 253, 1 },
 	{ "space, tab, newline, backslash escapes",
-	  "40 22 0:50 /a\\040b /m\\040n\\011t\\012u\\134v rw - tmpfs my\\040src rw",
-	  true, "/m n\tt\nu\\v", "my src", "tmpfs", "rw", "/a b", 0, 50 },
+	  "40 22 0:50 /a\\040b /m\\040n\\011t\\012u\\134v rw - tmpfs my\\040src rw", true,
+	  "/m n\tt\nu\\v", "my src", "tmpfs", "rw", "/a b", 0, 50 },
 	{ "a dash inside the source is not the separator",
-	  "41 22 0:51 / /x rw shared:1 - fuse.sshfs user@h:/a-b rw,user_id=0",
-	  true, "/x", "user@h:/a-b", "fuse.sshfs", "rw,user_id=0", "/", 0, 51 },
-	{ "missing super options tolerated", "42 22 0:52 / /y rw - tmpfs none",
-	  true, "/y", "none", "tmpfs", NULL, "/", 0, 52 },
+	  "41 22 0:51 / /x rw shared:1 - fuse.sshfs user@h:/a-b rw,user_id=0", true, "/x",
+	  "user@h:/a-b", "fuse.sshfs", "rw,user_id=0", "/", 0, 51 },
+	{ "missing super options tolerated", "42 22 0:52 / /y rw - tmpfs none", true, "/y", "none",
+	  "tmpfs", NULL, "/", 0, 52 },
 	{ "no separator", "43 22 0:53 / /z rw shared:1 ext4 /dev/sda1 rw", false },
 	{ "separator without source", "44 22 0:54 / /z rw - ext4", false },
 	{ "bad device number", "45 22 x:y / /z rw - ext4 /dev/sda1 rw", false },
@@ -56,8 +57,7 @@ static void test_lines(void)
 			is_str(t.v[0].fstype, c->fstype, "%s: fstype", c->what);
 			is_str(t.v[0].super_options, c->super_options, "%s: super options", c->what);
 			is_str(t.v[0].root, c->root, "%s: root", c->what);
-			ok(t.v[0].major == c->major && t.v[0].minor == c->minor, "%s: devnum",
-			   c->what);
+			ok(t.v[0].major == c->major && t.v[0].minor == c->minor, "%s: devnum", c->what);
 		}
 		mount_table_done(&t);
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* block_graph_scan over sysfs trees built here in a temp dir, shaped like a
  * Gen2 Azure node (SCSI, NVMe accelerator and direct disks, dm-crypt on real
  * LUKS images made by cryptsetup), plus faults: loops, dangling links,
@@ -109,8 +110,7 @@ static const char *pj(const char *a, const char *b)
 }
 
 /* A block dir with the usual attributes and its /sys/class, /sys/block links. */
-static void blockdir(const char *dir, const char *name, const char *dev, const char *size,
-		     bool whole)
+static void blockdir(const char *dir, const char *name, const char *dev, const char *size, bool whole)
 {
 	char p[PATH_MAX];
 
@@ -144,8 +144,7 @@ static char *scsi_disk(const char *guid, unsigned h, unsigned lun, const char *n
 	return strdup(p);
 }
 
-static char *partition(const char *disk, const char *name, const char *partno,
-		       const char *dev)
+static char *partition(const char *disk, const char *name, const char *partno, const char *dev)
 {
 	char *p = strdup(pj(disk, name));
 
@@ -155,8 +154,7 @@ static char *partition(const char *disk, const char *name, const char *partno,
 }
 
 /* Links dm (a virtual block dir) to a slave both ways. */
-static void stack(const char *upper, const char *upper_name, const char *lower,
-		  const char *lower_name)
+static void stack(const char *upper, const char *upper_name, const char *lower, const char *lower_name)
 {
 	char p[PATH_MAX];
 
@@ -241,9 +239,20 @@ static int luks(const char *type, const char *cipher, const char *bits, const ch
 		const char *header)
 {
 	char key[2048], hdr[PATH_MAX * 2];
-	const char *args[24] = { "luksFormat", "--batch-mode", "--type", type, "--pbkdf",
-				 "pbkdf2", "--pbkdf-force-iterations", "1000", "-c", cipher,
-				 "-s", bits, "--key-file", key };
+	const char *args[24] = { "luksFormat",
+				 "--batch-mode",
+				 "--type",
+				 type,
+				 "--pbkdf",
+				 "pbkdf2",
+				 "--pbkdf-force-iterations",
+				 "1000",
+				 "-c",
+				 cipher,
+				 "-s",
+				 bits,
+				 "--key-file",
+				 key };
 	size_t n = 14;
 
 	snprintf(key, sizeof(key), "%s/K", work);
@@ -278,7 +287,8 @@ static void make_luks_images(void)
 		    image("/dev/sdd", 4 << 20) == 0 && image("/dev/sdf", 4 << 20) == 0 &&
 		    luks("luks2", "aes-xts-plain64", "512", "/dev/sda2", NULL) == 0 &&
 		    luks("luks1", "aes-cbc-essiv:sha256", "256", "/dev/sdc", NULL) == 0 &&
-		    luks("luks2", "aes-xts-plain64", "256", "/dev/sdd", "/boot/luks/osluksheader") == 0 &&
+		    luks("luks2", "aes-xts-plain64", "256", "/dev/sdd", "/boot/luks/osluksheader") ==
+			    0 &&
 		    luks("luks2", "aes-xts-plain64", "512", "/dev/sdf", "/etc/keys/hdrvol.hdr") == 0;
 	ok(luks_made, "cryptsetup made the LUKS images");
 	/* The detached-header data devices must not be what is read. */
@@ -309,10 +319,12 @@ static void build_scsi_dm(void)
 	sdb1 = partition(sdb, "sdb1", "1", "8:17");
 
 	dm0 = dm("dm-0", "253:0", "data", "CRYPT-LUKS2-0123456789abcdef0123456789abcdef-data");
-	dm1 = dm("dm-1", "253:1", "vg0-kubelet", "LVM-abcdefABCDEF0123456789ghijklmnopqrstuvwxyzABCDEF0123456789ghijkl");
+	dm1 = dm("dm-1", "253:1", "vg0-kubelet",
+		 "LVM-abcdefABCDEF0123456789ghijklmnopqrstuvwxyzABCDEF0123456789ghijkl");
 	dm2 = dm("dm-2", "253:2", "luks1vol", "CRYPT-LUKS1-fedcba98765432100123456789abcdef-luks1vol");
 	dm3 = dm("dm-3", "253:3", "swapcrypt", "CRYPT-PLAIN-swapcrypt");
-	dm4 = dm("dm-4", "253:4", "osencrypt", "CRYPT-LUKS2-11112222333344445555666677778888-osencrypt");
+	dm4 = dm("dm-4", "253:4", "osencrypt",
+		 "CRYPT-LUKS2-11112222333344445555666677778888-osencrypt");
 	dm5 = dm("dm-5", "253:5", "hdrvol", "CRYPT-LUKS2-99990000aaaabbbbccccddddeeeeffff-hdrvol");
 	stack(dm0, "dm-0", sda2, "sda2");
 	stack(dm1, "dm-1", dm0, "dm-0");
@@ -409,8 +421,8 @@ static const char *name_at(const struct block_graph *g, const int *v, size_t n, 
 	return k < n && v[k] >= 0 && (size_t)v[k] < g->n_devs ? g->devs[v[k]].name : NULL;
 }
 
-static void check_role(const struct block_graph *g, const char *name, enum azure_role role,
-		       int lun, unsigned local, bool azure)
+static void check_role(const struct block_graph *g, const char *name, enum azure_role role, int lun,
+		       unsigned local, bool azure)
 {
 	const struct blockdev *d = dev(g, name);
 
@@ -493,8 +505,8 @@ static void test_faults(const struct block_graph *g)
 
 	is_int(block_graph_find_name(g, "loopy"), -1, "looping class link skipped");
 	is_int(block_graph_find_name(g, "gone"), -1, "vanished device skipped");
-	ok(w->major == 0 && w->minor == 0 && w->size_bytes == 0 && !w->readonly &&
-		   !w->removable, "weird: hostile attributes left unset");
+	ok(w->major == 0 && w->minor == 0 && w->size_bytes == 0 && !w->readonly && !w->removable,
+	   "weird: hostile attributes left unset");
 	is_int(w->bus, BUS_UNKNOWN, "weird: looping device link => no identity");
 	ok(r->size_bytes == 0 && r->n_slaves == 0 && r->n_holders == 0, "ram0: missing attributes");
 	is_str(dev(g, "vda")->sig_error, "no device node /dev/vda",
@@ -636,8 +648,8 @@ static void test_many(void)
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
 	clock_gettime(CLOCK_MONOTONIC, &wb);
 	secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-	tap_diag("wall time %.3f s", (double)(wb.tv_sec - wa.tv_sec) +
-				     (double)(wb.tv_nsec - wa.tv_nsec) / 1e9);
+	tap_diag("wall time %.3f s",
+		 (double)(wb.tv_sec - wa.tv_sec) + (double)(wb.tv_nsec - wa.tv_nsec) / 1e9);
 	is_int(g.n_devs, 1000, "1,000 devices in the graph");
 	ok(secs < limit, "1,000 disks in %.3f s of CPU (limit %.1f s)", secs, limit);
 	block_graph_done(&g);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* swaps_parse: header, escapes, zram, negative priorities, malformed lines. */
 #include "config.h"
 
@@ -19,21 +20,19 @@ struct swap_case {
 static const struct swap_case cases[] = {
 	{ "header only", HDR, 0, 0 },
 	{ "empty", "", 0, 0 },
-	{ "zram swap", HDR "/dev/zram0 partition\t4194300\t0\t100\n", 1, 0,
-	  "/dev/zram0", "partition", 4194300, 0, 100 },
-	{ "negative priority", HDR "/dev/dm-3 partition 2097148 12 -2\n", 1, 0,
-	  "/dev/dm-3", "partition", 2097148, 12, -2 },
+	{ "zram swap", HDR "/dev/zram0 partition\t4194300\t0\t100\n", 1, 0, "/dev/zram0",
+	  "partition", 4194300, 0, 100 },
+	{ "negative priority", HDR "/dev/dm-3 partition 2097148 12 -2\n", 1, 0, "/dev/dm-3",
+	  "partition", 2097148, 12, -2 },
 	{ "escaped file name", HDR "/var/my\\040swap\\011x file 1024 0 -3\n", 1, 0,
 	  "/var/my swap\tx", "file", 1024, 0, -3 },
-	{ "no trailing newline", HDR "/swapfile file 8 0 -2", 1, 0,
-	  "/swapfile", "file", 8, 0, -2 },
+	{ "no trailing newline", HDR "/swapfile file 8 0 -2", 1, 0, "/swapfile", "file", 8, 0, -2 },
 	{ "no header at all", "/swapfile file 8 0 -2\n", 1, 0, "/swapfile", "file", 8, 0, -2 },
 	{ "too few fields", HDR "/dev/sda2 partition 100 0\n", 0, 1 },
 	{ "too many fields", HDR "/dev/sda2 partition 100 0 -2 extra\n", 0, 1 },
 	{ "non-numeric size", HDR "/dev/sda2 partition big 0 -2\n", 0, 1 },
 	{ "negative size", HDR "/dev/sda2 partition -5 0 -2\n", 0, 1 },
-	{ "header in the middle is malformed", "/a file 1 0 1\n" HDR, 1, 1,
-	  "/a", "file", 1, 0, 1 },
+	{ "header in the middle is malformed", "/a file 1 0 1\n" HDR, 1, 1, "/a", "file", 1, 0, 1 },
 };
 
 static void test_cases(void)
@@ -43,15 +42,14 @@ static void test_cases(void)
 		struct swap_table t = { 0 };
 		size_t skipped = 99;
 
-		is_int(swaps_parse(c->text, strlen(c->text), &t, &skipped), 0, "%s: parses",
-		       c->what);
+		is_int(swaps_parse(c->text, strlen(c->text), &t, &skipped), 0, "%s: parses", c->what);
 		is_int(t.n, c->n, "%s: entries", c->what);
 		is_int(skipped, c->skipped, "%s: skipped", c->what);
 		if (c->n && t.n) {
 			is_str(t.v[0].filename, c->filename, "%s: filename", c->what);
 			is_str(t.v[0].type, c->type, "%s: type", c->what);
-			ok(t.v[0].size_kib == c->size && t.v[0].used_kib == c->used,
-			   "%s: sizes", c->what);
+			ok(t.v[0].size_kib == c->size && t.v[0].used_kib == c->used, "%s: sizes",
+			   c->what);
 			is_int(t.v[0].priority, c->prio, "%s: priority", c->what);
 		}
 		swap_table_done(&t);

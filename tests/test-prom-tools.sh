@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The exposition checked by the ecosystem's own tools: promtool check
 # metrics on both formats, and the OpenMetrics and text parsers of
 # python3-prometheus-client.

@@ -1,11 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Prometheus renderer: golden output in both formats, escaping, value
  * formatting, HELP/TYPE on every family, the open/self split. */
 #include "config.h"
 
 #include <math.h>
 
-#include "agent/http.h"
-#include "agent/prom.h"
+#include "agent/daemon/http.h"
+#include "agent/report/prom.h"
 #include "tests/daemon-fixture.h"
 #include "tests/tap.h"
 
@@ -116,8 +117,7 @@ static bool families_announced(const char *text, enum prom_format fmt)
 		size_t fl = strlen(family);
 		if (!help || !type || n < fl || strncmp(l, family, fl) != 0)
 			return false;
-		if (n > fl && !(fmt == PROM_FORMAT_OPENMETRICS &&
-				startswith(l + fl, "_total ")))
+		if (n > fl && !(fmt == PROM_FORMAT_OPENMETRICS && startswith(l + fl, "_total ")))
 			return false;
 	}
 	return true;
@@ -145,17 +145,22 @@ static void test_render(void)
 		is_int(n, strlen(tail), "%s: self tail fits", name);
 		_cleanup_free_ char *joined = strprintf("%s%s", head, tail);
 		is_str(joined, full, "%s: open body + per-scrape tail = whole exposition", name);
-		is_int(prom_render_self(&self, fmt, small, sizeof(small)), n, "%s: tail length reported when truncated",
-		       name);
+		is_int(prom_render_self(&self, fmt, small, sizeof(small)), n,
+		       "%s: tail length reported when truncated", name);
 		is_int(strlen(small), sizeof(small) - 1, "%s: truncated tail is terminated", name);
-		ok(families_announced(full, fmt), "%s: every sample has HELP and TYPE of its family", name);
-		is_int(count(full, "atrest_check_status{"), 4 * r.results.n, "%s: four status series per result",
-		       name);
-		ok(strstr(full, "subject=\"we\\\"ird\\\\name\\n<b>&\"") != NULL, "%s: odd subject escaped", name);
-		is_int(count(full, "# EOF"), fmt == PROM_FORMAT_OPENMETRICS, "%s: # EOF only in OpenMetrics", name);
+		ok(families_announced(full, fmt),
+		   "%s: every sample has HELP and TYPE of its family", name);
+		is_int(count(full, "atrest_check_status{"), 4 * r.results.n,
+		       "%s: four status series per result", name);
+		ok(strstr(full, "subject=\"we\\\"ird\\\\name\\n<b>&\"") != NULL,
+		   "%s: odd subject escaped", name);
+		is_int(count(full, "# EOF"), fmt == PROM_FORMAT_OPENMETRICS,
+		       "%s: # EOF only in OpenMetrics", name);
 		if (fmt == PROM_FORMAT_OPENMETRICS)
-			ok(strlen(full) > 6 && streq(full + strlen(full) - 6, "# EOF\n"), "%s: ends with # EOF", name);
-		ok(!strstr(head, "atrest_scrapes") && !strstr(head, "# EOF"), "%s: open body has no tail", name);
+			ok(strlen(full) > 6 && streq(full + strlen(full) - 6, "# EOF\n"),
+			   "%s: ends with # EOF", name);
+		ok(!strstr(head, "atrest_scrapes") && !strstr(head, "# EOF"),
+		   "%s: open body has no tail", name);
 	}
 	fixture_report_done(&r);
 	fixture_facts_done(&f);
@@ -178,7 +183,8 @@ static void test_status_values(void)
 		   strstr(s, "atrest_verdict{verdict=\"warning\"} 0\n") &&
 		   strstr(s, "atrest_verdict{verdict=\"noncompliant\"} 0\n"),
 	   "all four verdict series");
-	ok(strstr(s, "atrest_source_up{source=\"imds\"} 1\n") && strstr(s, "atrest_source_up{source=\"arm\"} 0\n"),
+	ok(strstr(s, "atrest_source_up{source=\"imds\"} 1\n") &&
+		   strstr(s, "atrest_source_up{source=\"arm\"} 0\n"),
 	   "source_up follows source status");
 	ok(strstr(s, "atrest_dmcrypt_key_size_bytes{name=\"data-crypt\"} 64\n") &&
 		   !strstr(s, "atrest_dmcrypt_key_size_bytes{name=\"we"),
@@ -186,11 +192,13 @@ static void test_status_values(void)
 	ok(strstr(s, "atrest_disk_info{device=\"/dev/sdc\",role=\"data\",lun=\"0\"} 1\n") &&
 		   !strstr(s, "device=\"/dev/sdc1\""),
 	   "disk info for whole disks only");
-	ok(strstr(s, "atrest_bench_encrypt_bytes_per_second{engine=\"openssl\",cipher=\"aes-xts-plain64\",key_bits=\"512\"} 3125000000.5\n") != NULL,
+	ok(strstr(s, "atrest_bench_encrypt_bytes_per_second{engine=\"openssl\",cipher=\"aes-xts-plain64\",key_bits=\"512\"} 3125000000.5\n") !=
+		   NULL,
 	   "bench throughput per engine and key size");
 	is_int(count(s, "engine=\"openssl\",cipher=\"aes-xts-plain64\",key_bits=\"512\""), 2,
 	       "multi-thread samples are not exported");
-	ok(strstr(s, "atrest_build_info{version=\"" PACKAGE_VERSION "\"} 1\n") != NULL, "default version");
+	ok(strstr(s, "atrest_build_info{version=\"" PACKAGE_VERSION "\"} 1\n") != NULL,
+	   "default version");
 	ok(!strstr(s, "atrest_scrapes_total"), "no daemon metrics without self");
 	fixture_report_done(&r);
 
@@ -198,7 +206,8 @@ static void test_status_values(void)
 	fixture_report(&r, NULL, 0);
 	free(s);
 	s = prom_render(&r, NULL, PROM_FORMAT_TEXT);
-	ok(s && strstr(s, "atrest_check_status{") && !strstr(s, "atrest_source_up"), "report without facts");
+	ok(s && strstr(s, "atrest_check_status{") && !strstr(s, "atrest_source_up"),
+	   "report without facts");
 	fixture_report_done(&r);
 
 	/* A failed bench exports its run time but no throughput. */
@@ -211,7 +220,8 @@ static void test_status_values(void)
 	ok(strstr(s, "atrest_bench_last_run_timestamp_seconds 1700000000\n") &&
 		   !strstr(s, "atrest_bench_encrypt_bytes_per_second{"),
 	   "failed bench: no throughput series");
-	ok(strstr(s, "atrest_bench_skipped_samples 3\n") && strstr(s, "atrest_bench_yielded_seconds 12.5\n"),
+	ok(strstr(s, "atrest_bench_skipped_samples 3\n") &&
+		   strstr(s, "atrest_bench_yielded_seconds 12.5\n"),
 	   "failed bench: how long it gave way and what it skipped");
 	fixture_report_done(&r);
 	fixture_facts_done(&f);

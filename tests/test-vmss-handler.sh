@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The VMSS extension handler on a simulated waagent directory: WALinuxAgent's
 # own code writes HandlerEnvironment.json and the settings and reads the
 # status back; systemctl is a fake that records its calls.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """WALinuxAgent's own code driving the simulated extension directory: its
 HandlerEnvironment.json and settings writers, and its status-file reader
 (ExtHandlerInstance.collect_ext_status -> parse_ext_status).

@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The VMSS handler's pure pieces: HandlerEnvironment.json and settings
  * parsing on hostile input, settings -> INI, the status document's caps. */
 #include "config.h"
 
-#include "agent/vmss.h"
+#include "agent/vmss/vmss.h"
 #include "lib/strutil.h"
 #include "tests/tap.h"
 
@@ -23,8 +24,7 @@ static void test_env(void)
 	is_int(vmss_env_parse(good, 50, &e), -EAGAIN, "env: cut short is being written");
 	is_int(vmss_env_parse("[{}]", 4, &e), -EINVAL, "env: no handlerEnvironment is wrong");
 	is_int(vmss_env_parse("[1] x", 5, &e), -EINVAL, "env: trailing garbage is wrong");
-	is_int(vmss_env_parse(rel, strlen(rel), &e), -EINVAL,
-	       "env: a relative folder is wrong");
+	is_int(vmss_env_parse(rel, strlen(rel), &e), -EINVAL, "env: a relative folder is wrong");
 }
 
 static void test_settings(void)
@@ -65,7 +65,8 @@ static void ini_case(const char *json, int want, const char *want_text)
 
 static void test_ini(void)
 {
-	ini_case("{\"policy\":{\"required_paths\":[\"/a\",\"/b\"]}}", 0, "[policy]\nrequired_paths = /a /b\n");
+	ini_case("{\"policy\":{\"required_paths\":[\"/a\",\"/b\"]}}", 0,
+		 "[policy]\nrequired_paths = /a /b\n");
 	ini_case("{\"policy\":{\"min_key_bits\":256}}", 0, "min_key_bits = 256\n");
 	ini_case("{\"imds\":{\"timeout\":2.5}}", 0, "timeout = 2.5\n");
 	ini_case("{\"severity\":{\"swap.encrypted\":\"critical\"}}", 0, "swap.encrypted = critical\n");
@@ -95,8 +96,8 @@ static void test_summary_cap(void)
 		char subject[32];
 
 		snprintf(subject, sizeof(subject), "lun:%d", i);
-		check_results_add(&r.results, CHECK_DISK_CMK, subject, i % 2 ? CHECK_FAIL : CHECK_UNKNOWN,
-				  NULL, "%s", long_summary);
+		check_results_add(&r.results, CHECK_DISK_CMK, subject,
+				  i % 2 ? CHECK_FAIL : CHECK_UNKNOWN, NULL, "%s", long_summary);
 		r.results.v[r.results.n - 1].severity = SEV_CRITICAL;
 	}
 	s = vmss_compliance_summary(&r, VMSS_SUMMARY_MAX_BYTES);
@@ -106,11 +107,13 @@ static void test_summary_cap(void)
 		omitted = json_object_get_int(v);
 	ok(omitted > 400, "summary: the rest is counted as omitted (%d)", omitted);
 	ok(json_object_object_get_ex(o, "checks", &v) && json_object_array_length(v) > 0 &&
-	   streq(json_object_get_string(json_object_object_get(json_object_array_get_idx(v, 0), "status")), "fail"),
+		   streq(json_object_get_string(
+				 json_object_object_get(json_object_array_get_idx(v, 0), "status")),
+			 "fail"),
 	   "summary: failing checks come first");
 	json_object_put(o);
-	st = vmss_status_render(&(struct vmss_status){ .operation = "Enable", .state = VMSS_SUCCESS,
-						       .message = long_summary, .report = &r });
+	st = vmss_status_render(&(struct vmss_status){
+		.operation = "Enable", .state = VMSS_SUCCESS, .message = long_summary, .report = &r });
 	ok(st && strlen(st) < VMSS_STATUS_MAX_BYTES, "status: under 128 KiB");
 	ok(st && strstr(st, "\"substatus\":[{\"name\":\"compliance\",\"status\":\"error\",\"code\":2"),
 	   "status: noncompliant is an error substatus with the Nagios code");

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Figures for the daemon side by side with Debian's prometheus-node-exporter,
 # all on loopback in the same run: RSS (and PSS) at start, after 1,000
 # scrapes and after wrk -c64; scrapes/s and p50/p99 latency at 4 and 64

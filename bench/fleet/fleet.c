@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fleet simulation: N agents running atrest's real ARM schedule (cache
  * lifetime with jitter, start-up delay, backoff, in-step retries, Retry-After;
- * imds/arm-sched.c) on a simulated clock against a token-bucket model of
+ * imds/arm/sched.c) on a simulated clock against a token-bucket model of
  * ARM's per-principal throttle. Every AKS node shares the kubelet identity,
  * so the whole fleet drains one bucket. Not a test: see bench/fleet/README.md. */
 #include "config.h"
@@ -8,16 +9,16 @@
 #include <getopt.h>
 #include <math.h>
 
-#include "imds/arm-impl.h"
+#include "imds/arm/arm-internal.h"
 
-#define EVAL_INTERVAL 60.0    /* the daemon evaluates every minute */
-#define REQ_LATENCY 0.05      /* one ARM GET */
+#define EVAL_INTERVAL 60.0 /* the daemon evaluates every minute */
+#define REQ_LATENCY 0.05   /* one ARM GET */
 #define STEP_TIMEOUT 20.0
 
 struct agent {
 	struct arm_sched sched;
 	uint64_t rng;
-	double phase;             /* offset of its evaluation grid */
+	double phase; /* offset of its evaluation grid */
 	bool in_step;
 	unsigned req, attempt;
 	double deadline;
@@ -35,8 +36,8 @@ struct sim {
 	struct agent *a;
 	struct event *heap;
 	size_t n_heap;
-	unsigned *per_sec;        /* requests per simulated second */
-	unsigned *thr_sec;        /* 429s per simulated second */
+	unsigned *per_sec; /* requests per simulated second */
+	unsigned *thr_sec; /* 429s per simulated second */
 	unsigned long requests, throttled, lookups_ok, lookups_failed;
 };
 
@@ -187,22 +188,42 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct sim s = { .p = arm_sched_default, .n = 5000, .per_lookup = 4, .capacity = 250,
-			 .refill = 25, .horizon = 30 * 3600.0 };
+	struct sim s = { .p = arm_sched_default,
+			 .n = 5000,
+			 .per_lookup = 4,
+			 .capacity = 250,
+			 .refill = 25,
+			 .horizon = 30 * 3600.0 };
 	bool steady = false;
 	uint64_t seed = 1;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
 		switch (c) {
-		case 'n': s.n = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'k': s.per_lookup = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'H': s.horizon = strtod(optarg, NULL) * 3600.0; break;
-		case 'j': s.p.start_jitter = strtod(optarg, NULL); break;
-		case 't': s.p.ttl = strtod(optarg, NULL); break;
-		case 's': steady = true; break;
-		case 'x': seed = strtoull(optarg, NULL, 10); break;
-		default: usage(); return c == 'h' ? 0 : 2;
+		case 'n':
+			s.n = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'k':
+			s.per_lookup = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'H':
+			s.horizon = strtod(optarg, NULL) * 3600.0;
+			break;
+		case 'j':
+			s.p.start_jitter = strtod(optarg, NULL);
+			break;
+		case 't':
+			s.p.ttl = strtod(optarg, NULL);
+			break;
+		case 's':
+			steady = true;
+			break;
+		case 'x':
+			seed = strtoull(optarg, NULL, 10);
+			break;
+		default:
+			usage();
+			return c == 'h' ? 0 : 2;
 		}
 	}
 	if (s.n == 0 || s.per_lookup == 0 || s.horizon < 7200) {

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Structural checks of the Grafana dashboard: valid JSON, a schemaVersion,
 unique panel ids on a 24-column grid, only the metrics atrest exports, and
 every query written out as a rule file so promtool can parse its PromQL.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Asserts what the Kubernetes deployment promises beyond schema validity:
 // the DaemonSet's host access is read-only and bounded, the PrometheusRule
 // carries exactly rules.yml, kustomize lists the manifests, and the policy

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Validates Kubernetes manifests offline, twice: against the API's JSON
 // schemas (kubernetes-models, ajv) for types, formats and required fields,
 // and through TypeScript's excess-property check, which catches the

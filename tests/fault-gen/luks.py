@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 # Corrupts a LUKS header made by the real cryptsetup in place, one way per
 # mode, so the fault matrix can show atrest never passes a broken header.
 """luks.py MODE IMAGE

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 # Writes a mknode.py scenario with about N block devices: Azure SCSI disks,
 # each with partitions, the way a big node (or a hostile tree) can look.
 """many.py N OUT.json: a scenario of N block devices (disks plus three

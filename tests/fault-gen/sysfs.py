@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 # Damages a copy of a fixture node (tests/fixtures/mknode.py) the ways a
 # hostile or racing sysfs/procfs can look; used by tests/faults.py.
 """Each function takes ROOT (the sysroot on the host) and logical paths

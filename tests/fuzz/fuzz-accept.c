@@ -1,9 +1,10 @@
-/* Fuzz target: the /metrics content negotiation headers (agent/accept.h).
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Fuzz target: the /metrics content negotiation headers (agent/daemon/accept.h).
  * Input: the Accept value, a newline, the Accept-Encoding value; the whole
  * input is also taken as a quality value. */
 #include "config.h"
 
-#include "agent/accept.h"
+#include "agent/daemon/accept.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

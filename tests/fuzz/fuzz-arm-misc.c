@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the small ARM parsers: error bodies (arm_describe_error),
  * azure.json (arm_parse_azure_json) over the whole input; Retry-After,
  * resource paths, the token resource and query escaping over its first
@@ -6,7 +7,7 @@
 
 #include <strings.h>
 
-#include "imds/arm-impl.h"
+#include "imds/arm/arm-internal.h"
 #include "tests/fuzz/fuzz.h"
 
 static void line_parsers(const char *s)

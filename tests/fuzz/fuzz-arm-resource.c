@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the ARM documents: a VM (arm_parse_vm), a managed disk
  * (arm_parse_disk) and a disk encryption set (arm_parse_des), the same
  * bytes given to each. */
 #include "config.h"
 
-#include "imds/arm-impl.h"
+#include "imds/arm/arm-internal.h"
 #include "tests/fuzz/fuzz.h"
 
 static void vm(const char *body, size_t len)

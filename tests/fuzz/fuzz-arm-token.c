@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the managed-identity token answer (arm_parse_token). The
  * token, when taken, must be NUL-terminated inside its buffer and free of
  * bytes that could split an HTTP header. */
 #include "config.h"
 
-#include "imds/arm-impl.h"
+#include "imds/arm/arm-internal.h"
 #include "tests/fuzz/fuzz.h"
 
 #define NOW 1700000000

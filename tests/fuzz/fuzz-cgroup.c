@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: cgroup v2 cpu.max (bench_parse_cpu_max), the thread count
  * derived from it, /proc/pressure/cpu (bench_parse_psi) and /proc/loadavg
  * (bench_parse_loadavg_running, the neighbour count). */

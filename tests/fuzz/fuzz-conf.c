@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the configuration file (config_load_string, the same parse
  * as config_load_file). A failure must come with a "NAME:..." reason. */
 #include "config.h"

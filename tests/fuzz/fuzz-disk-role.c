@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the Azure disk role rules (azure_disk_role) over a fuzzed
  * identity. Input: a control byte (bus in the low three bits, then one bit
  * each making vendor, model, VMBus id and SCSI address absent), then the

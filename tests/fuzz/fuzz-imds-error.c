@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: an IMDS error body (imds_describe_error_body) must come
  * back as one short printable line whatever was sent. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: an IMDS /metadata/instance body (imds_parse_instance), then
  * the lookups the checks make on what it parsed. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the IMDS /metadata/versions body (imds_parse_versions). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: /proc/self/mountinfo (mountinfo_parse) and the path lookup
  * over the table. Bytes after a first NUL are the path looked up; without
  * one, a few fixed paths and the first parsed mountpoints are. */

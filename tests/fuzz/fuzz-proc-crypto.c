@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: /proc/crypto (bench_parse_proc_crypto) and /proc/cpuinfo
  * (bench_parse_cpuinfo_flags), then the hint built from both. The same
  * bytes serve as either file: each parser must skip what is not its own. */

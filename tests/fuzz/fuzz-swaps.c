@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: /proc/swaps (swaps_parse). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: sysfs attribute values and names as the block scan reads
  * them: the trimmed first line, numbers (size, nsid, dev "MAJ:MIN"), SCSI
  * addresses, NVMe names, dm uuids and their dm-crypt classification. */

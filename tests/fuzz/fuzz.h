@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What every fuzz target defines, and small helpers for turning fuzzer bytes
  * into the shapes the parsers take (NUL-terminated strings, fields). */
 #pragma once

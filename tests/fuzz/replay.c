@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The main() of every fuzz target. Without libFuzzer it replays a corpus and
  * prints TAP (one line per input, each also cut short twice, as a truncated
  * read would); with libFuzzer (--enable-fuzzing) any argument hands control to
@@ -96,19 +97,63 @@ static int collect(const char *path, char ***files)
 	return 0;
 }
 
-/* tests/fuzz/fuzz-NAME (or libtool's lt-fuzz-NAME): the corpus is
- * $top_srcdir/tests/fuzz/corpus/NAME, or $FUZZ_CORPUS. */
-static char *default_corpus(const char *argv0)
+/* tests/fuzz/fuzz-NAME (or libtool's lt-fuzz-NAME) -> NAME. */
+static const char *target_name(const char *argv0)
 {
-	const char *base = path_basename(argv0), *top = getenv("top_srcdir");
+	const char *base = path_basename(argv0);
 
-	if (getenv("FUZZ_CORPUS"))
-		return strdup(getenv("FUZZ_CORPUS"));
 	if (startswith(base, "lt-"))
 		base += 3;
 	if (startswith(base, "fuzz-"))
 		base += 5;
-	return strprintf("%s/tests/fuzz/corpus/%s", top ? top : ".", base);
+	return base;
+}
+
+/* The directories tests/fuzz/seeds.list names for this target, which hold
+ * seeds that live elsewhere in the tree (fixtures, samples). */
+static int collect_listed_seeds(const char *top, const char *name, char ***files)
+{
+	_cleanup_free_ char *list = strprintf("%s/tests/fuzz/seeds.list", top);
+	_cleanup_fclose_ FILE *f = NULL;
+	char line[1024];
+
+	if (!list)
+		return -ENOMEM;
+	f = fopen(list, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL, *tok = strtok_r(line, " \t\n", &save);
+
+		if (!tok || tok[0] == '#' || !streq(tok, name))
+			continue;
+		while ((tok = strtok_r(NULL, " \t\n", &save))) {
+			_cleanup_free_ char *dir = path_join(top, tok);
+			int r = dir ? collect(dir, files) : -ENOMEM;
+
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* The default corpus: $FUZZ_CORPUS, else $top_srcdir/tests/fuzz/corpus/NAME
+ * and the seeds listed for NAME. */
+static int default_corpus(const char *argv0, char ***files, char **ret_where)
+{
+	const char *top = getenv("top_srcdir") ?: ".", *name = target_name(argv0);
+	int r;
+
+	if (getenv("FUZZ_CORPUS")) {
+		*ret_where = strdup(getenv("FUZZ_CORPUS"));
+		return *ret_where ? collect(*ret_where, files) : -ENOMEM;
+	}
+	*ret_where = strprintf("%s/tests/fuzz/corpus/%s", top, name);
+	if (!*ret_where)
+		return -ENOMEM;
+	r = collect(*ret_where, files);
+	return r < 0 ? r : collect_listed_seeds(top, name, files);
 }
 
 static int replay(int argc, char **argv)
@@ -119,8 +164,7 @@ static int replay(int argc, char **argv)
 	int failed = 0;
 
 	if (argc < 2) {
-		corpus = default_corpus(argv[0]);
-		if (!corpus || collect(corpus, &files) < 0) {
+		if (default_corpus(argv[0], &files, &corpus) < 0) {
 			printf("Bail out! no corpus at %s\n", corpus ? corpus : "?");
 			return 1;
 		}

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # make fuzz: runs each libFuzzer target for FUZZ_SECONDS over its seed corpus
 # and reports executions and crashes per target. Exits 1 when any crashed.
 # Usage: run-fuzz.sh TOP_SRCDIR WORKDIR TARGET...
@@ -9,6 +10,12 @@ one=
 top_srcdir=$1 work=$2
 shift 2
 : "${FUZZ_SECONDS:=60}" "${FUZZ_PARALLEL:=1}" "${FUZZ_ARGS:=}" "${FUZZ_TARGET_ONLY:=}"
+
+# The seed directories tests/fuzz/seeds.list names for a target.
+listed_seeds() {
+	awk -v n="$1" -v top="$top_srcdir" '$1 == n { for (i = 2; i <= NF; i++) print top "/" $i }' \
+		"$top_srcdir/tests/fuzz/seeds.list" 2>/dev/null
+}
 
 # One target: its own writable corpus (new finds), artifacts and log. The
 # seed corpus in the source tree is read, never written.
@@ -27,7 +34,8 @@ run_one() {
 		imds-*|arm-*|token-*) set -- "$@" -dict="$top_srcdir/tests/fuzz/json.dict" ;;
 	esac
 	# shellcheck disable=SC2086 # FUZZ_ARGS is a list of options
-	"$t" "$@" $FUZZ_ARGS "$work/work/$name" "$seeds" >"$work/logs/$name.log" 2>&1
+	"$t" "$@" $FUZZ_ARGS "$work/work/$name" "$seeds" $(listed_seeds "$name") \
+		>"$work/logs/$name.log" 2>&1
 	echo $? >"$work/logs/$name.rc"
 }
 

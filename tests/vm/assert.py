@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Reads the VM test's serial console log and asserts, as TAP, that the guest
 set up every scenario and that atrest's JSON agrees with cryptsetup/dmsetup.
 

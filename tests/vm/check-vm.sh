@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The VM test (TAP): boots Debian's cloud kernel under qemu TCG, lets the
 # guest open real dm-crypt and LVM mappings, and holds atrest's JSON against
 # cryptsetup's and dmsetup's views read from the serial console.

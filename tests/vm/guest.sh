@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Runs inside the VM test's guest (started by /init): loads the dm and crypto
 # modules, opens real dm-crypt and LVM mappings with real cryptsetup and lvm,
 # and prints cryptsetup's, dmsetup's and atrest's views on the serial console

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared by check-vm.sh and run-kernel-bench.sh (sourced, POSIX sh): fetch
 # the kernel, build the initramfs, make the disks and boot the guest.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds the VM test's initramfs: busybox, the host's cryptsetup/dmsetup/lvm/
 # blkid/capsh/mke2fs with their libraries, the atrest binary under test, the
 # dm and crypto modules of the unpacked Debian kernel, and /init running

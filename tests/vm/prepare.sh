@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Fetches Debian's cloud kernel and busybox (downloaded, never installed) into
 # a cache and unpacks them, so the VM test can build an initramfs from them.
 # Installs nothing: missing host tools are named with their Debian package.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The guest kernel's AES-XTS throughput (TAP): boots the VM test's guest in
 # bench mode, runs `cryptsetup benchmark -c aes-xts-plain64 -s 512` (AF_ALG,
 # the kernel's xts(aes)) and `atrest bench --format json`, and prints both

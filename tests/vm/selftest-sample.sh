@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Plain `make check` part of the VM test: runs selftest.py (assert.py's
 # atrest assertions must pass on a correct report and catch each corruption)
 # on a console log captured from a real guest, so assert.py stays honest

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Proves assert.py's atrest assertions can pass and can fail (TAP).
 
 From a real console log it builds the report a correct atrest would print

@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Checks on the guest's own storage: dm-crypt parameters, the temp
+ * (resource and local NVMe) disks, the paths the policy requires, swap. */
+#include "config.h"
+
+#include "agent/checks/checks-internal.h"
+#include "agent/stack.h"
+#include "lib/strutil.h"
+
+static json_object *evidence_block(const struct facts *f)
+{
+	json_object *e = evidence_new("block");
+
+	if (f->block.status != SOURCE_OK)
+		evidence_add_str(e, "error", f->block.error);
+	return e;
+}
+
+/* ---- dmcrypt.cipher -------------------------------------------------- */
+
+static const char *crypt_remedy(const struct facts *f)
+{
+	if (f->under_sysroot)
+		return "under --sysroot only on-disk headers are read";
+	return "run as root (CAP_SYS_ADMIN) so the active mapping can be read through device-mapper";
+}
+
+static void cipher_one(const struct facts *f, const struct policy *p, const struct blockdev *d,
+		       struct check_results *out)
+{
+	const struct crypt_params *c = &d->crypt;
+	const char *subject = d->dm_name ? d->dm_name : d->name;
+	_cleanup_free_ char *spec = NULL;
+	json_object *e = evidence_block(f);
+
+	evidence_add_str(e, "device", d->devnode);
+	evidence_add_str(e, "dm_uuid", d->dm_uuid);
+	evidence_add_str(e, "params_source", crypt_source_to_string(c->source));
+	evidence_add_str(e, "type", c->type);
+	evidence_add_str(e, "header", c->header);
+	if (c->source == CRYPT_SRC_NONE || !c->cipher || !c->mode || c->key_bits == 0) {
+		evidence_add_str(e, "error", c->error);
+		check_results_add(out, CHECK_DMCRYPT_CIPHER, subject, CHECK_UNKNOWN, e,
+				  "Cipher and key size of %s could not be read (%s); %s.", subject,
+				  c->error ? c->error : "no parameters", crypt_remedy(f));
+		return;
+	}
+	spec = strprintf("%s-%s", c->cipher, c->mode);
+	evidence_add_str(e, "cipher", spec);
+	evidence_add_int(e, "key_bits", c->key_bits);
+	evidence_add_strv(e, "allowed_ciphers", p->allowed_ciphers);
+	evidence_add_int(e, "min_key_bits", p->min_key_bits);
+	if (!spec || !strv_contains(p->allowed_ciphers, spec))
+		check_results_add(out, CHECK_DMCRYPT_CIPHER, subject, CHECK_FAIL, e,
+				  "%s uses %s, which the policy does not allow.", subject,
+				  strna(spec));
+	else if (c->key_bits < p->min_key_bits)
+		check_results_add(out, CHECK_DMCRYPT_CIPHER, subject, CHECK_FAIL, e,
+				  "%s uses a %u-bit key; the policy requires at least %u bits.",
+				  subject, c->key_bits, p->min_key_bits);
+	else
+		check_results_add(out, CHECK_DMCRYPT_CIPHER, subject, CHECK_PASS, e,
+				  "%s uses %s with a %u-bit key (%s).", subject, spec, c->key_bits,
+				  c->source == CRYPT_SRC_ACTIVE ? "active mapping" : "from the header");
+}
+
+void check_dmcrypt_cipher(const struct facts *f, const struct policy *p, struct check_results *out)
+{
+	for (size_t i = 0; i < f->graph.n_devs; i++)
+		if (f->graph.devs[i].dm_crypt)
+			cipher_one(f, p, &f->graph.devs[i], out);
+}
+
+/* ---- disk.temp_encrypted --------------------------------------------- */
+
+static void temp_subject(const struct blockdev *d, char *buf, size_t n)
+{
+	if (d->role == ROLE_LOCAL)
+		snprintf(buf, n, "local:%u", d->local_index);
+	else
+		snprintf(buf, n, "resource");
+}
+
+struct coverage {
+	char **plain;   /* partitions positively not under dm-crypt */
+	char **unclear; /* partitions whose stack cannot be judged */
+	char **via;     /* mappings or containers that cover */
+};
+
+static void cover_one(const struct block_graph *g, int dev, struct coverage *c)
+{
+	const char *via = NULL;
+
+	switch (covered_from_above(g, dev, &via)) {
+	case TRI_TRUE:
+		(void)strv_extend(&c->via, via);
+		break;
+	case TRI_FALSE:
+		(void)strv_extend(&c->plain, blockdev_display(&g->devs[dev]));
+		break;
+	default:
+		(void)strv_extend(&c->unclear, blockdev_display(&g->devs[dev]));
+	}
+}
+
+/* Judges the partitions of disk (or the disk itself when unpartitioned). */
+static void temp_coverage(const struct block_graph *g, int disk, struct coverage *c)
+{
+	bool has_parts = false;
+
+	for (size_t i = 0; i < g->n_devs; i++)
+		if (g->devs[i].kind == BLK_PART && g->devs[i].parent == disk) {
+			has_parts = true;
+			cover_one(g, (int)i, c);
+		}
+	if (!has_parts)
+		cover_one(g, disk, c);
+}
+
+static void temp_one(const struct facts *f, int disk, struct check_results *out)
+{
+	const struct blockdev *d = &f->graph.devs[disk];
+	enum tristate eah = imds_unusable_reason(f) ? TRI_UNKNOWN : f->imds.instance.encryption_at_host;
+	struct coverage c = { 0 };
+	_cleanup_free_ char *list = NULL, *unclear = NULL;
+	json_object *e = evidence_block(f);
+	char subject[32];
+
+	temp_subject(d, subject, sizeof(subject));
+	evidence_add_str(e, "device", d->devnode);
+	evidence_add_str(e, "role_evidence", d->role_evidence);
+	evidence_add_tristate(e, "encryption_at_host", eah);
+	if (eah == TRI_TRUE) {
+		check_results_add(out, CHECK_DISK_TEMP, subject, CHECK_PASS, e,
+				  "%s is encrypted by encryption at host.", blockdev_display(d));
+		return;
+	}
+	temp_coverage(&f->graph, disk, &c);
+	evidence_add_strv(e, "unencrypted", c.plain);
+	evidence_add_strv(e, "undetermined", c.unclear);
+	evidence_add_strv(e, "dm_crypt", c.via);
+	list = strv_join(c.plain, ", ");
+	unclear = strv_join(c.unclear, ", ");
+	if (!c.plain && !c.unclear)
+		check_results_add(out, CHECK_DISK_TEMP, subject, CHECK_PASS, e,
+				  "Every partition of %s lies under dm-crypt.", blockdev_display(d));
+	else if (c.plain && eah == TRI_FALSE)
+		check_results_add(out, CHECK_DISK_TEMP, subject, CHECK_FAIL, e,
+				  "Encryption at host is off and %s is not under dm-crypt.",
+				  strna(list));
+	else if (c.plain)
+		check_results_add(out, CHECK_DISK_TEMP, subject, CHECK_UNKNOWN, e,
+				  "%s is not under dm-crypt, and encryption at host could not be established: %s.",
+				  strna(list), strna(imds_unusable_reason(f)));
+	else
+		check_results_add(out, CHECK_DISK_TEMP, subject, CHECK_UNKNOWN, e,
+				  "Whether %s lies under dm-crypt could not be established (a device-mapper device above it has no readable dm/uuid).",
+				  strna(unclear));
+	strv_free(c.plain);
+	strv_free(c.unclear);
+	strv_free(c.via);
+}
+
+/* No temp disk was identified: is that a fact, or a gap in the evidence? */
+static void temp_none(const struct facts *f, struct check_results *out)
+{
+	const char *why = imds_unusable_reason(f);
+	json_object *e = evidence_imds(f);
+
+	if (!why && f->imds.instance.resource_disk_mb > 0) {
+		if (f->imds.instance.encryption_at_host == TRI_TRUE)
+			check_results_add(out, CHECK_DISK_TEMP, "resource", CHECK_PASS, e,
+					  "The resource disk was not identified, but encryption at host covers it.");
+		else
+			check_results_add(out, CHECK_DISK_TEMP, "resource", CHECK_UNKNOWN, e,
+					  "IMDS reports a %" PRIu64
+					  " MiB resource disk but no block device was identified as it.",
+					  f->imds.instance.resource_disk_mb);
+		return;
+	}
+	if (why && f->on_azure != TRI_FALSE) {
+		check_results_add(out, CHECK_DISK_TEMP, "resource", CHECK_UNKNOWN, e,
+				  "No temp disk was identified, and IMDS could not confirm there is none: %s.",
+				  why);
+		return;
+	}
+	check_results_add(out, CHECK_DISK_TEMP, "resource", CHECK_NOT_APPLICABLE, e,
+			  "This node has no resource (temp) disk or local NVMe disk.");
+}
+
+void check_disk_temp(const struct facts *f, const struct policy *p, struct check_results *out)
+{
+	bool resource = false, local = false;
+
+	if (f->block.status != SOURCE_OK) {
+		check_results_add(out, CHECK_DISK_TEMP, "resource", CHECK_UNKNOWN, evidence_block(f),
+				  "Block devices could not be listed: %s.", strna(f->block.error));
+		return;
+	}
+	for (size_t i = 0; i < f->graph.n_devs; i++) {
+		const struct blockdev *d = &f->graph.devs[i];
+
+		if (d->kind == BLK_DISK && (d->role == ROLE_RESOURCE || d->role == ROLE_LOCAL)) {
+			temp_one(f, (int)i, out);
+			resource = resource || d->role == ROLE_RESOURCE;
+			local = local || d->role == ROLE_LOCAL;
+		}
+	}
+	/* `resource` is always reported, so dashboards see a stable subject. */
+	if (!resource && local)
+		check_results_add(out, CHECK_DISK_TEMP, "resource", CHECK_NOT_APPLICABLE,
+				  evidence_block(f),
+				  "No SCSI resource disk: this VM size has local NVMe disks instead (local:N).");
+	else if (!resource)
+		temp_none(f, out);
+}
+
+/* ---- path.dm_crypt and swap.encrypted -------------------------------- */
+
+/* Judges what backs a subject; `what` names it in sentences. */
+static void judge_backing(const struct facts *f, enum check_id id, const char *subject,
+			  const char *what, const struct backing *b, bool memory_ok, json_object *e,
+			  struct check_results *out)
+{
+	struct crypt_walk w;
+
+	if (b->mount)
+		evidence_add_str(e, "mountpoint", b->mount->mountpoint);
+	if (b->kind == BACKING_MEMORY) {
+		evidence_add_str(e, "backing", "memory");
+		if (memory_ok)
+			check_results_add(out, id, subject, CHECK_PASS, e,
+					  "%s is in memory only (%s).", what, strna(b->reason));
+		else
+			check_results_add(out, id, subject, CHECK_FAIL, e,
+					  "%s is not on dm-crypt: %s.", what, strna(b->reason));
+		return;
+	}
+	if (b->kind != BACKING_DEVICE) {
+		check_results_add(out, id, subject, CHECK_UNKNOWN, e,
+				  "What holds %s could not be resolved: %s.", what, strna(b->reason));
+		return;
+	}
+	crypt_walk_down(&f->graph, b->dev, &w);
+	evidence_add_str(e, "device", blockdev_display(&f->graph.devs[b->dev]));
+	evidence_add_strv(e, "mappings", w.mappings);
+	if (w.encrypted == TRI_TRUE && w.crypt_dev < 0) {
+		/* zram without writeback: RAM only. */
+		if (memory_ok)
+			check_results_add(out, id, subject, CHECK_PASS, e,
+					  "%s is on zram (compressed RAM, nothing written to disk).",
+					  what);
+		else
+			check_results_add(out, id, subject, CHECK_FAIL, e,
+					  "%s is on zram, not on dm-crypt.", what);
+	} else if (w.encrypted == TRI_TRUE) {
+		check_results_add(out, id, subject, CHECK_PASS, e, "%s is on dm-crypt (%s).", what,
+				  w.mappings && w.mappings[0] ? w.mappings[0] : "?");
+	} else if (w.encrypted == TRI_FALSE) {
+		check_results_add(out, id, subject, CHECK_FAIL, e, "%s is not encrypted: %s.", what,
+				  strna(w.reason));
+	} else {
+		check_results_add(out, id, subject, CHECK_UNKNOWN, e,
+				  "Whether %s is encrypted could not be established: %s.", what,
+				  strna(w.reason));
+	}
+	crypt_walk_done(&w);
+}
+
+void check_path_dmcrypt(const struct facts *f, const struct policy *p, struct check_results *out)
+{
+	for (size_t i = 0; i < f->n_paths; i++) {
+		const struct path_fact *pf = &f->paths[i];
+		json_object *e = evidence_new("mountinfo");
+		struct backing b;
+
+		if (pf->error < 0) {
+			evidence_add_str(e, "error", strerror(-pf->error));
+			check_results_add(out, CHECK_PATH_DMCRYPT, pf->path, CHECK_UNKNOWN, e,
+					  "%s could not be found (%s); create it or remove it from required_paths.",
+					  pf->path, strerror(-pf->error));
+			continue;
+		}
+		evidence_add_str(e, "resolved", pf->resolved);
+		resolve_path_backing(f, pf->resolved, &b);
+		judge_backing(f, CHECK_PATH_DMCRYPT, pf->path, pf->path, &b, false, e, out);
+		backing_done(&b);
+	}
+}
+
+void check_swap(const struct facts *f, const struct policy *p, struct check_results *out)
+{
+	if (f->swaps_src.status != SOURCE_OK) {
+		json_object *e = evidence_new("proc_swaps");
+
+		evidence_add_str(e, "error", f->swaps_src.error);
+		check_results_add(out, CHECK_SWAP, "swap", CHECK_UNKNOWN, e,
+				  "/proc/swaps could not be read: %s.", strna(f->swaps_src.error));
+		return;
+	}
+	if (f->swaps.n == 0) {
+		check_results_add(out, CHECK_SWAP, "swap", CHECK_NOT_APPLICABLE,
+				  evidence_new("proc_swaps"), "No swap is active.");
+		return;
+	}
+	for (size_t i = 0; i < f->swaps.n; i++) {
+		const struct swap_entry *s = &f->swaps.v[i];
+		json_object *e = evidence_new("proc_swaps");
+		_cleanup_free_ char *what = strprintf("swap %s", s->filename);
+		struct backing b;
+
+		evidence_add_str(e, "type", s->type);
+		resolve_swap_backing(f, s, &b);
+		judge_backing(f, CHECK_SWAP, s->filename, what ? what : s->filename, &b, true, e, out);
+		backing_done(&b);
+	}
+}

@@ -1,0 +1,624 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The ARM step: a token, then the VM (or scale-set instance), each disk IMDS
+ * lists and each distinct disk encryption set, all within one deadline; and
+ * the cache that keeps ARM's answer for hours so a fleet stays far below
+ * ARM's per-principal throttle. ARM requests honour the system proxy
+ * settings (https_proxy, no_proxy): unlike IMDS, ARM may need one. */
+#include "config.h"
+
+#include <pthread.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "imds/arm/http.h"
+#include "imds/http-util.h"
+#include "lib/timeutil.h"
+#include "imds/arm/arm-internal.h"
+#include "imds/arm/token.h"
+#include "lib/log.h"
+
+#define ARM_MAX_BODY (4u << 20)
+#define PERM_VM "Microsoft.Compute/virtualMachines/read"
+#define PERM_VMSS_VM "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read"
+#define PERM_DISK "Microsoft.Compute/disks/read"
+#define PERM_DES "Microsoft.Compute/diskEncryptionSets/read"
+
+struct arm_cache {
+	pthread_mutex_t lock;
+	struct arm_sched_params params;
+	double timeout;
+	bool delay_first, started;
+	struct arm_sched sched;
+	uint64_t rng;
+
+	char *token;           /* ARM_TOKEN_MAX bytes of secret memory */
+	int64_t token_expires; /* 0 = no usable token */
+	char *token_key;       /* which identity and endpoint it is for */
+
+	char *key; /* the inputs the last answer is for */
+	bool have_last;
+	struct arm_result last;
+};
+
+/* One lookup in flight. */
+struct step {
+	const struct arm_options *o;
+	struct arm_cache *c;
+	const char *identity;
+	char *base;
+	double deadline;
+	unsigned requests;
+	double retry_after; /* the longest a 429 asked for; -1 none */
+	bool token_rejected;
+};
+
+struct des_entry {
+	char *id;
+	enum source_status status;
+	char *error;
+	struct arm_des des;
+};
+
+/* ---- one GET ---- */
+
+static void curl_slist_free_allp(struct curl_slist **l)
+{
+	if (*l)
+		curl_slist_free_all(*l);
+}
+
+/* The Authorization header is wiped before libcurl frees it. */
+static struct curl_slist *auth_headers(const char *token)
+{
+	struct curl_slist *l = curl_slist_append(NULL, "Accept: application/json"), *n;
+	size_t len = strlen(token) + sizeof("Authorization: Bearer ");
+	char *h = arm_secret_alloc(len);
+
+	if (!l || !h) {
+		arm_secret_free(h, len);
+		return l;
+	}
+	snprintf(h, len, "Authorization: Bearer %s", token);
+	n = curl_slist_append(l, h);
+	arm_secret_free(h, len);
+	return n;
+}
+
+static void wipe_headers(struct curl_slist *l)
+{
+	for (; l; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
+}
+
+static char *fail_message(const struct step *s, const struct arm_reply *r, const char *what,
+			  const char *id, const char *perm, enum source_status *st)
+{
+	_cleanup_free_ char *desc = arm_describe_error(r->body.buf, r->body.len);
+	char tmp[128];
+
+	if (r->status == 0 || (r->cc != CURLE_OK && !r->too_big)) {
+		*st = SOURCE_UNREACHABLE;
+		return strprintf("ARM at %s did not answer for the %s (%s): check the network path "
+				 "to ARM (and https_proxy/no_proxy if a proxy is needed)",
+				 s->base, what, arm_transport_reason(r, tmp, sizeof(tmp)));
+	}
+	*st = SOURCE_ERROR;
+	if (r->too_big)
+		return strprintf("ARM sent a %s document larger than %u bytes", what, ARM_MAX_BODY);
+	if (r->status == 401 || r->status == 403) {
+		*st = SOURCE_UNAUTHORIZED;
+		return strprintf("ARM refused to read the %s (HTTP %ld%s%s): grant the managed "
+				 "identity (%s) the permission %s (for example the Reader role) on %s",
+				 what, r->status, desc ? ", " : "", desc ? desc : "", s->identity,
+				 perm, id);
+	}
+	if (r->status == 404)
+		return strprintf("ARM does not know the %s %s (HTTP 404%s%s)", what, id,
+				 desc ? ", " : "", desc ? desc : "");
+	if (r->status == 429)
+		return strprintf("ARM throttled the request for the %s (HTTP 429%s): the lookup "
+				 "is retried later, never sooner than ARM asks",
+				 what, r->retry_after >= 0 ? ", Retry-After given" : "");
+	return strprintf("ARM answered HTTP %ld for the %s%s%s%s: try again later", r->status, what,
+			 desc ? " (" : "", desc ? desc : "", desc ? ")" : "");
+}
+
+/* GETs a resource; on 200 hands the body over, else returns the status
+ * and a message naming the permission a 401/403 lacks. */
+static int arm_get(struct step *s, const char *id, const char *api, const char *what, const char *perm,
+		   struct strbuf *ret_body, enum source_status *ret_st, char **ret_error)
+{
+	_cleanup_free_ char *path = arm_resource_path(id), *url = NULL;
+	_cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL;
+	struct arm_reply reply = { .retry_after = -1 };
+	struct arm_http_req req = { .deadline = s->deadline, .max_body = ARM_MAX_BODY };
+
+	*ret_st = SOURCE_ERROR;
+	if (!path) {
+		*ret_error = strprintf("the %s id '%s' is not an ARM resource id", what, strna(id));
+		return -EINVAL;
+	}
+	url = strprintf("%s%s?api-version=%s", s->base, path, api);
+	headers = auth_headers(s->c->token);
+	if (!url || !headers)
+		return -ENOMEM;
+	req.url = url;
+	req.headers = headers;
+	for (unsigned attempt = 1;; attempt++) {
+		double wait;
+
+		s->requests++;
+		log_debug("arm: GET %s (attempt %u)", url, attempt);
+		arm_http_get(&req, &reply);
+		if (reply.cc == CURLE_OK && reply.status == 200)
+			break;
+		if (reply.status == 429)
+			s->retry_after = MAX(s->retry_after,
+					     reply.retry_after >= 0 ? reply.retry_after : 0);
+		wait = arm_retry_delay(&s->c->params, reply.cc == CURLE_OK ? reply.status : 0,
+				       reply.retry_after, attempt, s->deadline - now_monotonic());
+		if (wait < 0 || reply.too_big)
+			break;
+		sleep_seconds(wait);
+	}
+	wipe_headers(headers);
+	if (reply.cc == CURLE_OK && reply.status == 200) {
+		*ret_body = reply.body;
+		return 0;
+	}
+	if (reply.status == 401)
+		s->token_rejected = true;
+	*ret_error = fail_message(s, &reply, what, id, perm, ret_st);
+	arm_reply_done(&reply);
+	return -EIO;
+}
+
+/* ---- the lookup ---- */
+
+static const char *vm_perm(const char *resource_id)
+{
+	return strcasestr(resource_id, "/virtualMachineScaleSets/") ? PERM_VMSS_VM : PERM_VM;
+}
+
+static int get_vm(struct step *s, const struct imds_instance *inst, struct arm_vm *vm,
+		  struct arm_result *res)
+{
+	struct strbuf body = { 0 };
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	r = arm_get(s, inst->resource_id, ARM_API_VERSION_VM, "VM instance",
+		    vm_perm(inst->resource_id), &body, &res->status, &res->error);
+	if (r < 0)
+		return r;
+	r = arm_parse_vm(body.buf, body.len, vm, &err);
+	strbuf_done(&body);
+	if (r < 0) {
+		res->status = SOURCE_ERROR;
+		res->error = strprintf("ARM sent a VM instance document atrest cannot read (%s)",
+				       strna(err));
+		return r;
+	}
+	res->encryption_at_host = vm->encryption_at_host;
+	return 0;
+}
+
+static struct des_entry *des_find(struct des_entry *t, size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcaseeq(t[i].id, id))
+			return &t[i];
+	return NULL;
+}
+
+static void get_disk(struct step *s, const char *id, struct arm_disk *d)
+{
+	struct strbuf body = { 0 };
+	_cleanup_free_ char *err = NULL;
+
+	d->status = SOURCE_ERROR;
+	d->des_rotation_enabled = TRI_UNKNOWN;
+	d->id = strdup_or_null(id);
+	if (!id) {
+		d->error = strdup("neither IMDS nor ARM names this disk's managed disk id");
+		return;
+	}
+	if (arm_get(s, id, ARM_API_VERSION_DISK, "disk", PERM_DISK, &body, &d->status, &d->error) < 0)
+		return;
+	if (arm_parse_disk(body.buf, body.len, &d->encryption_type, &d->des_id, &err) < 0) {
+		d->status = SOURCE_ERROR;
+		d->error = strprintf("ARM sent a disk document atrest cannot read (%s)", strna(err));
+	} else {
+		d->status = SOURCE_OK;
+	}
+	strbuf_done(&body);
+}
+
+static void get_des(struct step *s, struct des_entry *e)
+{
+	struct strbuf body = { 0 };
+	_cleanup_free_ char *err = NULL;
+
+	if (arm_get(s, e->id, ARM_API_VERSION_DISK, "disk encryption set", PERM_DES, &body,
+		    &e->status, &e->error) < 0)
+		return;
+	if (arm_parse_des(body.buf, body.len, &e->des, &err) < 0) {
+		e->status = SOURCE_ERROR;
+		e->error = strprintf("ARM sent a disk encryption set document atrest cannot read "
+				     "(%s)",
+				     strna(err));
+	} else {
+		e->status = SOURCE_OK;
+	}
+	strbuf_done(&body);
+}
+
+/* A disk's DES facts, or the reason they are missing (fail closed: a CMK
+ * disk whose DES cannot be read is not proven). */
+static void apply_des(struct arm_disk *d, const struct des_entry *e)
+{
+	if (e->status != SOURCE_OK) {
+		d->status = e->status;
+		d->error = strprintf("the disk names disk encryption set %s, which could not be "
+				     "read: %s",
+				     e->id, strna(e->error));
+		return;
+	}
+	d->des_encryption_type = strdup_or_null(e->des.encryption_type);
+	d->des_key_url = strdup_or_null(e->des.key_url);
+	d->des_rotation_enabled = e->des.rotation_enabled;
+	d->des_last_rotation = strdup_or_null(e->des.last_rotation);
+	d->des_rotation_error = strdup_or_null(e->des.rotation_error);
+}
+
+static const char *vm_disk_id(const struct arm_vm *vm, int lun)
+{
+	if (lun < 0)
+		return vm->has_os_disk ? vm->os_disk.id : NULL;
+	for (size_t i = 0; i < vm->n_data_disks; i++)
+		if (vm->data_disks[i].lun == lun)
+			return vm->data_disks[i].id;
+	return NULL;
+}
+
+static void lookup_disks(struct step *s, const struct imds_instance *inst, const struct arm_vm *vm,
+			 struct arm_result *res)
+{
+	size_t n = inst->n_data_disks + 1, n_des = 0;
+	struct des_entry *des = calloc(n, sizeof(*des));
+	_cleanup_free_ struct arm_disk **all = calloc(n, sizeof(*all));
+
+	res->data_disks = calloc(n, sizeof(*res->data_disks));
+	if (!des || !all || !res->data_disks) {
+		free(des);
+		res->status = SOURCE_ERROR;
+		res->error = strdup("out of memory");
+		return;
+	}
+	res->n_data_disks = inst->n_data_disks;
+	all[0] = &res->os_disk;
+	get_disk(s, inst->os_disk.managed_disk_id ? inst->os_disk.managed_disk_id : vm_disk_id(vm, -1),
+		 all[0]);
+	for (size_t i = 0; i < inst->n_data_disks; i++) {
+		const struct imds_disk *d = &inst->data_disks[i];
+
+		all[i + 1] = &res->data_disks[i];
+		get_disk(s, d->managed_disk_id ? d->managed_disk_id : vm_disk_id(vm, d->lun),
+			 all[i + 1]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct des_entry *e;
+
+		if (all[i]->status != SOURCE_OK || !all[i]->des_id)
+			continue;
+		e = des_find(des, n_des, all[i]->des_id);
+		if (!e) {
+			e = &des[n_des++];
+			e->id = strdup(all[i]->des_id);
+			get_des(s, e);
+		}
+		apply_des(all[i], e);
+	}
+	for (size_t i = 0; i < n_des; i++) {
+		free(des[i].id);
+		free(des[i].error);
+		arm_des_done(&des[i].des);
+	}
+	free(des);
+	res->status = SOURCE_OK;
+}
+
+static bool token_usable(const struct arm_cache *c, const char *key)
+{
+	return c->token_expires != 0 && streq_ptr(c->token_key, key) &&
+	       arm_token_fresh(c->token_expires, (int64_t)time(NULL));
+}
+
+/* Gets a token into the cache; false (with res filled) when none. */
+static bool get_token(struct step *s, const struct arm_identity *id, struct arm_result *res)
+{
+	struct arm_cache *c = s->c;
+	_cleanup_free_ char *key = strprintf("%s|%s|%s", strna(s->o->imds_url), id->desc,
+					     strna(s->o->arm_url));
+	struct arm_token_result tr;
+
+	if (key && token_usable(c, key))
+		return true;
+	c->token_expires = 0;
+	arm_token_fetch(s->o->imds_url, s->base, id, s->deadline, c->token, &c->token_expires, &tr);
+	if (tr.status == SOURCE_OK) {
+		free(c->token_key);
+		c->token_key = TAKE_PTR(key);
+		return true;
+	}
+	explicit_bzero(c->token, ARM_TOKEN_MAX);
+	c->token_expires = 0;
+	if (tr.no_identity && s->o->mode == ARM_MODE_AUTO) {
+		res->status = SOURCE_OFF;
+		res->error = strprintf("ARM not asked: %s", strna(tr.error));
+		free(tr.error);
+	} else {
+		res->status = tr.status;
+		res->error = tr.error;
+	}
+	return false;
+}
+
+static char *base_of(const char *url)
+{
+	const char *u = isempty(url) ? ARM_DEFAULT_URL : url;
+	size_t len = strlen(u);
+
+	while (len > 0 && u[len - 1] == '/')
+		len--;
+	return strndup(u, len);
+}
+
+static bool preconditions(const struct arm_options *o, const struct imds_instance *inst,
+			  struct arm_result *res)
+{
+	const char *why = NULL;
+
+	if (o->mode == ARM_MODE_OFF) {
+		res->status = SOURCE_OFF;
+		res->error = strdup("ARM lookups are off (--arm off)");
+		return false;
+	}
+	if (!inst)
+		why = "IMDS gave no instance document, so ARM was not asked";
+	else if (isempty(inst->resource_id))
+		why = "IMDS gave no compute.resourceId, so ARM was not asked";
+	if (!why)
+		return true;
+	res->status = o->mode == ARM_MODE_AUTO ? SOURCE_OFF : SOURCE_ERROR;
+	res->error = strdup(why);
+	return false;
+}
+
+static void lookup(struct arm_cache *c, const struct arm_options *o,
+		   const struct imds_instance *inst, struct arm_result *res, struct step *s)
+{
+	struct arm_identity id = { 0 };
+	struct arm_vm vm = { .encryption_at_host = TRI_UNKNOWN };
+
+	s->deadline = now_monotonic() + (o->timeout > 0 ? o->timeout : c->timeout);
+	if (http_global_init() != CURLE_OK || arm_identity_choose(o, inst, &id) < 0 || !s->base) {
+		res->status = SOURCE_ERROR;
+		res->error = strdup("ARM client could not start (libcurl or memory)");
+		arm_identity_done(&id);
+		return;
+	}
+	s->identity = id.desc;
+	res->identity = strdup_or_null(id.desc);
+	if (get_token(s, &id, res) && get_vm(s, inst, &vm, res) == 0)
+		lookup_disks(s, inst, &vm, res);
+	if (s->token_rejected) {
+		explicit_bzero(c->token, ARM_TOKEN_MAX);
+		c->token_expires = 0;
+	}
+	arm_vm_done(&vm);
+	arm_identity_done(&id);
+}
+
+/* ---- the cache ---- */
+
+static double env_seconds(const char *name, double def)
+{
+	const char *v = getenv(name);
+	double d;
+
+	return v && safe_atod_seconds(v, &d) == 0 ? d : def;
+}
+
+struct arm_cache *arm_cache_new(bool delay_first)
+{
+	struct arm_cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->token = arm_secret_alloc(ARM_TOKEN_MAX);
+	if (!c->token) {
+		free(c);
+		return NULL;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	c->delay_first = delay_first;
+	/* Defaults; [arm] cache/start_jitter/timeout in the configuration win
+	 * (applied on the first fetch), these variables stand in for tests. */
+	c->params = arm_sched_default;
+	c->params.ttl = env_seconds("ATREST_ARM_CACHE_SECONDS", c->params.ttl);
+	c->params.start_jitter = env_seconds("ATREST_ARM_START_JITTER", c->params.start_jitter);
+	c->timeout = env_seconds("ATREST_ARM_TIMEOUT", ARM_DEFAULT_TIMEOUT);
+	if (getrandom(&c->rng, sizeof(c->rng), GRND_NONBLOCK) != sizeof(c->rng))
+		c->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	return c;
+}
+
+void arm_cache_free(struct arm_cache *c)
+{
+	if (!c)
+		return;
+	arm_secret_free(c->token, ARM_TOKEN_MAX);
+	free(c->token_key);
+	free(c->key);
+	arm_result_done(&c->last);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+static char *inputs_key(const struct arm_options *o, const struct imds_instance *inst)
+{
+	struct strbuf sb = { 0 };
+
+	strbuf_appendf(&sb, "%d|%s|%s|%s|%s|%s|%s|", (int)o->mode, strna(o->arm_url),
+		       strna(o->imds_url), strna(o->client_id), strna(o->object_id),
+		       strna(o->msi_res_id), inst ? strna(inst->resource_id) : "-");
+	if (inst) {
+		strbuf_appendf(&sb, "%s|", strna(inst->os_disk.managed_disk_id));
+		for (size_t i = 0; i < inst->n_data_disks; i++)
+			strbuf_appendf(&sb, "%d=%s|", inst->data_disks[i].lun,
+				       strna(inst->data_disks[i].managed_disk_id));
+	}
+	return strbuf_failed(&sb) ? (strbuf_done(&sb), NULL) : strbuf_steal(&sb);
+}
+
+static int disk_copy(const struct arm_disk *src, struct arm_disk *dst)
+{
+	*dst = (struct arm_disk){
+		.id = strdup_or_null(src->id),
+		.encryption_type = strdup_or_null(src->encryption_type),
+		.des_id = strdup_or_null(src->des_id),
+		.des_key_url = strdup_or_null(src->des_key_url),
+		.des_rotation_enabled = src->des_rotation_enabled,
+		.des_last_rotation = strdup_or_null(src->des_last_rotation),
+		.des_rotation_error = strdup_or_null(src->des_rotation_error),
+		.error = strdup_or_null(src->error),
+		.status = src->status,
+		.des_encryption_type = strdup_or_null(src->des_encryption_type),
+	};
+	return 0;
+}
+
+static int result_copy(const struct arm_result *src, struct arm_result *dst)
+{
+	*dst = (struct arm_result){
+		.status = src->status,
+		.error = strdup_or_null(src->error),
+		.identity = strdup_or_null(src->identity),
+		.encryption_at_host = src->encryption_at_host,
+	};
+	disk_copy(&src->os_disk, &dst->os_disk);
+	if (src->n_data_disks) {
+		dst->data_disks = calloc(src->n_data_disks, sizeof(*dst->data_disks));
+		if (!dst->data_disks)
+			return -ENOMEM;
+		dst->n_data_disks = src->n_data_disks;
+		for (size_t i = 0; i < src->n_data_disks; i++)
+			disk_copy(&src->data_disks[i], &dst->data_disks[i]);
+	}
+	return 0;
+}
+
+static bool result_complete(const struct arm_result *r)
+{
+	if (r->status != SOURCE_OK)
+		return false;
+	if (r->os_disk.status != SOURCE_OK)
+		return false;
+	for (size_t i = 0; i < r->n_data_disks; i++)
+		if (r->data_disks[i].status != SOURCE_OK)
+			return false;
+	return true;
+}
+
+static void pending(struct arm_cache *c, double now, struct arm_result *res)
+{
+	double in = MAX(c->sched.next_at, c->sched.not_before) - now;
+
+	res->status = SOURCE_OFF;
+	res->error = strprintf("the first ARM lookup is due in %.0f s (a random start-up delay "
+			       "keeps a fleet restart from flooding ARM)",
+			       in);
+}
+
+static void run_and_store(struct arm_cache *c, const struct arm_options *o,
+			  const struct imds_instance *inst, struct arm_result *res, char *key,
+			  struct arm_result_meta *meta)
+{
+	struct step s = { .o = o, .c = c, .base = base_of(o->arm_url), .retry_after = -1 };
+
+	lookup(c, o, inst, res, &s);
+	free(s.base);
+	meta->requests = s.requests;
+	if (result_complete(res))
+		arm_sched_success(&c->sched, &c->params, now_monotonic(), &c->rng);
+	else
+		arm_sched_failure(&c->sched, &c->params, now_monotonic(), s.retry_after, &c->rng);
+	arm_result_done(&c->last);
+	c->have_last = result_copy(res, &c->last) == 0;
+	free(c->key);
+	c->key = key;
+}
+
+void arm_fetch_cached(struct arm_cache *c, const struct arm_options *o,
+		      const struct imds_instance *inst, struct arm_result *res,
+		      struct arm_result_meta *meta)
+{
+	struct arm_result_meta dummy;
+	char *key;
+	double now = now_monotonic();
+
+	meta = meta ? meta : &dummy;
+	*meta = (struct arm_result_meta){ 0 };
+	*res = (struct arm_result){ .encryption_at_host = TRI_UNKNOWN };
+	if (!preconditions(o, inst, res))
+		return;
+	key = inputs_key(o, inst);
+	pthread_mutex_lock(&c->lock);
+	if (!c->started) {
+		if (o->cache_ttl > 0)
+			c->params.ttl = o->cache_ttl;
+		if (o->start_jitter >= 0)
+			c->params.start_jitter = o->start_jitter;
+		/* VM + OS disk + data disks + (usually) one DES. */
+		arm_sched_start(&c->sched, &c->params, now, c->delay_first,
+				3 + (unsigned)inst->n_data_disks, &c->rng);
+		c->started = true;
+	}
+	if (c->have_last && streq_ptr(key, c->key) && !arm_sched_due(&c->sched, now)) {
+		result_copy(&c->last, res);
+		meta->cached = true;
+		free(key);
+	} else if (!c->have_last && !arm_sched_due(&c->sched, now)) {
+		pending(c, now, res);
+		free(key);
+	} else if (now < c->sched.not_before) {
+		/* The disks changed while ARM asked us to wait: never sooner. */
+		res->status = SOURCE_ERROR;
+		res->error = strprintf("ARM asked atrest to wait (HTTP 429); the lookup is due in "
+				       "%.0f s",
+				       c->sched.not_before - now);
+		free(key);
+	} else {
+		run_and_store(c, o, inst, res, key, meta);
+	}
+	meta->next_lookup = MAX(c->sched.next_at, c->sched.not_before) - now_monotonic();
+	meta->elapsed = now_monotonic() - now;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void arm_fetch(const struct arm_options *o, const struct imds_instance *inst,
+	       struct arm_result *res, struct arm_result_meta *meta)
+{
+	_cleanup_(arm_cache_freep) struct arm_cache *c = arm_cache_new(false);
+
+	if (!c) {
+		*res = (struct arm_result){ .status = SOURCE_ERROR,
+					    .encryption_at_host = TRI_UNKNOWN,
+					    .error = strdup("out of memory") };
+		if (meta)
+			*meta = (struct arm_result_meta){ 0 };
+		return;
+	}
+	arm_fetch_cached(c, o, inst, res, meta);
+}
