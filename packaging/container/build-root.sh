@@ -147,6 +147,10 @@ while read -r pkg; do
 	cp "$base/usr/share/doc/$pkg/copyright" "$root/usr/share/doc/$pkg/copyright"
 	echo "$pkg $(sed -n 's/^Version: //p' "$base/../control/$pkg")"
 done <"$work/pkgs" >"$root.packages"
+# Packages of one source share a copyright file: one copy, hard links.
+(cd "$root" && sha256sum usr/share/doc/*/copyright | sort |
+	awk '$1 == prev { print first, $2; next } { prev = $1; first = $2 }' |
+	while read -r first dup; do ln -f "$first" "$dup"; done)
 
 # Users for tools that look them up (uid 0 runs the agent).
 mkdir -p "$root/etc"
