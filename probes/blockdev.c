@@ -171,7 +171,7 @@ static int read_names(DIR *d, size_t max, char ***ret)
 }
 
 /* Entry names of a directory (not . and ..), at most max. */
-static int list_dir(const struct sysroot *sr, const char *path, size_t max, char ***ret)
+int probe_list_dir(const struct sysroot *sr, const char *path, size_t max, char ***ret)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	int r;
@@ -204,7 +204,7 @@ static int dir_list(const struct sysdir *sd, const char *name, size_t max, char 
 	p = path_join(sd->path, name);
 	if (!p)
 		return -ENOMEM;
-	return list_dir(sd->sr, p, max, ret);
+	return probe_list_dir(sd->sr, p, max, ret);
 }
 
 static char *str_lower(char *s)
@@ -286,7 +286,7 @@ static char *subsys_controller(const struct sysroot *sr, const char *subsys)
 	const char *best = NULL;
 	char *ctrl = NULL;
 
-	if (list_dir(sr, subsys, 4096, &ents) < 0)
+	if (probe_list_dir(sr, subsys, 4096, &ents) < 0)
 		return NULL;
 	for (char **e = ents; *e; e++) {
 		unsigned u;
@@ -403,6 +403,9 @@ static void dm_load(const struct sysroot *sr, struct blockdev *d)
 	d->dm_crypt = dm_uuid_is_crypt(d->dm_uuid);
 	if (d->dm_crypt)
 		d->crypt.type = crypt_type_from_uuid(d->dm_uuid);
+	/* Only LUKS2 reencrypts online; its header says whether it does. */
+	d->crypt.reencrypt = d->crypt.type && !streq(d->crypt.type, "LUKS2") ? REENCRYPT_NONE :
+									     REENCRYPT_UNKNOWN;
 }
 
 static void zram_load(struct scan_dev *sd)
@@ -418,6 +421,16 @@ static void zram_load(struct scan_dev *sd)
 		d->zram_backing = b;
 }
 
+/* slaves/ or holders/: absent is normal (partitions have no slaves/), any
+ * other failure leaves the stack unknown and is recorded. */
+static void links_list(struct scan_dev *sd, const char *which, char ***ret)
+{
+	int r = dir_list(&sd->dir, which, 4096, ret);
+
+	if (r < 0 && r != -ENOENT && !sd->d.links_error)
+		sd->d.links_error = strprintf("%s/%s: %s", sd->d.name, which, strerror(-r));
+}
+
 static void basics_load(struct scan_dev *sd)
 {
 	struct blockdev *d = &sd->d;
@@ -430,8 +443,8 @@ static void basics_load(struct scan_dev *sd)
 		d->size_bytes = v * 512;
 	d->readonly = dir_bool(&sd->dir, "ro");
 	d->removable = dir_bool(&sd->dir, "removable");
-	(void)dir_list(&sd->dir, "slaves", 4096, &sd->slave_names);
-	(void)dir_list(&sd->dir, "holders", 4096, &sd->holder_names);
+	links_list(sd, "slaves", &sd->slave_names);
+	links_list(sd, "holders", &sd->holder_names);
 }
 
 static void scan_dev_done(struct scan_dev *sd);
@@ -534,6 +547,9 @@ static void blockdev_done(struct blockdev *d)
 	crypt_params_done(&d->crypt);
 	free(d->slaves);
 	free(d->holders);
+	strv_free(d->missing_slaves);
+	strv_free(d->missing_holders);
+	free(d->links_error);
 }
 
 static void scan_dev_done(struct scan_dev *sd)
@@ -550,6 +566,7 @@ void block_graph_done(struct block_graph *g)
 {
 	if (!g)
 		return;
+	fs_members_done(g);
 	for (size_t i = 0; i < g->n_devs; i++)
 		blockdev_done(&g->devs[i]);
 	free(g->devs);
@@ -572,7 +589,7 @@ static int list_sys_block(const struct sysroot *sr, char **disks, char ***names,
 
 		if (!dp || strv_extend(names, *dk) < 0 || strv_push(paths, strdup(dp)) < 0)
 			return -ENOMEM;
-		if (list_dir(sr, dp, 4096, &sub) < 0)
+		if (probe_list_dir(sr, dp, 4096, &sub) < 0)
 			continue;
 		for (char **e = sub; *e; e++) {
 			_cleanup_free_ char *pp = path_join(dp, *e), *pf = NULL;
@@ -600,12 +617,12 @@ static int list_devices(const struct sysroot *sr, char ***ret_names, char ***ret
 	paths = calloc(1, sizeof(char *));
 	if (!paths)
 		return -ENOMEM;
-	r = list_dir(sr, "/sys/class/block", MAX_DEVICES, &names);
+	r = probe_list_dir(sr, "/sys/class/block", MAX_DEVICES, &names);
 	if (r >= 0) {
 		for (char **e = names; *e; e++)
 			if (strv_push(&paths, path_join("/sys/class/block", *e)) < 0)
 				return -ENOMEM;
-	} else if (list_dir(sr, "/sys/block", MAX_DEVICES, &disks) >= 0) {
+	} else if (probe_list_dir(sr, "/sys/block", MAX_DEVICES, &disks) >= 0) {
 		names = calloc(1, sizeof(char *));
 		if (!names)
 			return -ENOMEM;
@@ -629,8 +646,10 @@ static int name_index(const struct scan *s, const char *name)
 	return -1;
 }
 
-/* Names in slaves/ and holders/ -> indices; names not in the graph are dropped. */
-static int link_indices(const struct scan *s, char **names, int **ret, size_t *ret_n)
+/* Names in slaves/ and holders/ -> indices; names not in the graph go to
+ * *missing (a walk then says unknown rather than skip them). */
+static int link_indices(const struct scan *s, char **names, int **ret, size_t *ret_n,
+			char ***missing)
 {
 	size_t n = strv_length(names), k = 0;
 	int *v;
@@ -645,6 +664,10 @@ static int link_indices(const struct scan *s, char **names, int **ret, size_t *r
 
 		if (idx >= 0)
 			v[k++] = idx;
+		else if (strv_extend(missing, names[i]) < 0) {
+			free(v);
+			return -ENOMEM;
+		}
 	}
 	if (k == 0) {
 		free(v);
@@ -663,9 +686,11 @@ static int resolve_links(struct scan *s)
 
 		if (sd->parent_name)
 			sd->d.parent = name_index(s, sd->parent_name);
-		r = link_indices(s, sd->slave_names, &sd->d.slaves, &sd->d.n_slaves);
+		r = link_indices(s, sd->slave_names, &sd->d.slaves, &sd->d.n_slaves,
+				 &sd->d.missing_slaves);
 		if (r >= 0)
-			r = link_indices(s, sd->holder_names, &sd->d.holders, &sd->d.n_holders);
+			r = link_indices(s, sd->holder_names, &sd->d.holders, &sd->d.n_holders,
+					 &sd->d.missing_holders);
 		if (r < 0)
 			return r;
 	}
@@ -766,6 +791,7 @@ int block_graph_scan(const struct sysroot *sr, const struct probe_options *opts,
 		goto fail;
 	graph_probe(sr, opts, &g, pci);
 	pci_free(pci, g.n_devs);
+	fs_members_scan(sr, &g);
 	scan_done(&s);
 	*ret = g;
 	return 0;

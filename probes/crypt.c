@@ -48,6 +48,14 @@ bool dm_uuid_is_crypt(const char *dm_uuid)
 	       !startswith(dm_uuid, "CRYPT-INTEGRITY-") && !startswith(dm_uuid, "CRYPT-SUBDEV-");
 }
 
+/* The dm-integrity device cryptsetup puts under a LUKS2 --integrity mapping
+ * ("CRYPT-INTEGRITY-...", or "CRYPT-SUBDEV-..." from cryptsetup 2.7). */
+static bool is_integrity_subdev(const char *dm_uuid)
+{
+	return dm_uuid &&
+	       (startswith(dm_uuid, "CRYPT-INTEGRITY-") || startswith(dm_uuid, "CRYPT-SUBDEV-"));
+}
+
 char *crypt_type_from_uuid(const char *dm_uuid)
 {
 	const char *s, *e;
@@ -75,6 +83,37 @@ static int set_str(char **dst, const char *v)
 	return 0;
 }
 
+/* A LUKS2 header with the online-reencrypt requirement describes data of
+ * which part is still plaintext (--encrypt, --decrypt) or under the old key:
+ * its final segment's cipher is not yet the truth about the volume. */
+static void reencrypt_from_cd(struct crypt_device *cd, struct crypt_params *p)
+{
+	struct crypt_params_reencrypt rp = { 0 };
+	crypt_reencrypt_info ri;
+
+	if (!streq_ptr(crypt_get_type(cd), CRYPT_LUKS2)) {
+		p->reencrypt = REENCRYPT_NONE; /* only LUKS2 reencrypts online */
+		return;
+	}
+	ri = crypt_reencrypt_status(cd, &rp);
+	p->reencrypt_interrupted = ri == CRYPT_REENCRYPT_CRASH;
+	switch (ri) {
+	case CRYPT_REENCRYPT_NONE:
+		p->reencrypt = REENCRYPT_NONE;
+		return;
+	case CRYPT_REENCRYPT_CLEAN:
+	case CRYPT_REENCRYPT_CRASH:
+		p->reencrypt = rp.mode == CRYPT_REENCRYPT_ENCRYPT ? REENCRYPT_ENCRYPT :
+			       rp.mode == CRYPT_REENCRYPT_DECRYPT ? REENCRYPT_DECRYPT :
+			       rp.mode == CRYPT_REENCRYPT_REENCRYPT ? REENCRYPT_REKEY :
+								      REENCRYPT_INVALID;
+		return;
+	default:
+		p->reencrypt = REENCRYPT_INVALID;
+		return;
+	}
+}
+
 /* Copies what a loaded context says; no call here returns key material. */
 static int params_from_cd(struct crypt_device *cd, struct crypt_params *p)
 {
@@ -87,6 +126,7 @@ static int params_from_cd(struct crypt_device *cd, struct crypt_params *p)
 		return -ENOMEM;
 	p->key_bits = ks > 0 ? (unsigned)ks * 8 : 0;
 	p->sector_size = ss > 0 ? (unsigned)ss : 0;
+	reencrypt_from_cd(cd, p);
 	return 0;
 }
 
@@ -145,6 +185,7 @@ static int crypttab_header(const struct sysroot *sr, const char *name, char **re
 static int header_path(const struct sysroot *sr, const struct block_graph *g,
 		       const struct blockdev *d, char **ret)
 {
+	const struct blockdev *slave;
 	struct stat st;
 	int r;
 
@@ -158,7 +199,15 @@ static int header_path(const struct sysroot *sr, const struct block_graph *g,
 	}
 	if (d->n_slaves != 1)
 		return -ENXIO;
-	*ret = strprintf("/dev/%s", g->devs[d->slaves[0]].name);
+	slave = &g->devs[d->slaves[0]];
+	/* LUKS2 --integrity: the mapping sits on a dm-integrity device (no
+	 * header of its own); the header is on the device under that. */
+	if (slave->kind == BLK_DM && is_integrity_subdev(slave->dm_uuid)) {
+		if (slave->n_slaves != 1)
+			return -ENXIO;
+		slave = &g->devs[slave->slaves[0]];
+	}
+	*ret = strprintf("/dev/%s", slave->name);
 	return *ret ? 0 : -ENOMEM;
 }
 

@@ -130,41 +130,109 @@ int mountinfo_parse(const char *text, size_t len, struct mount_table *ret, size_
 	return 0;
 }
 
-/* Whether mountpoint m covers path p on a component boundary. */
-static size_t covers(const char *m, const char *p, size_t plen)
+/* Length of a mountpoint without trailing slashes ("/" stays 1). */
+static size_t mp_len(const char *m)
 {
-	size_t ml = strlen(m);
+	size_t l = strlen(m);
 
-	while (ml > 1 && m[ml - 1] == '/')
-		ml--;
-	if (ml == 1 && m[0] == '/')
-		return 1;
-	if (ml > plen || strncmp(m, p, ml) != 0)
-		return 0;
-	return ml == plen || p[ml] == '/' ? ml : 0;
+	while (l > 1 && m[l - 1] == '/')
+		l--;
+	return l;
 }
 
+/* Whether mountpoint m is exactly the first len bytes of a path. */
+static bool mp_is(const char *m, const char *path, size_t len)
+{
+	return m && mp_len(m) == len && strncmp(m, path, len) == 0;
+}
+
+/* The topmost mount attached at path[0..len) on top of mount cur. Mounts
+ * stacked on one point chain by parent id (each on the one it covers);
+ * two attached to the same mount and point are both listed, and the later
+ * one is what a lookup finds (the kernel adds it first to its hash). The
+ * kernel lists a mount after the one it is attached to, so one pass in
+ * table order follows the chain; a reordered table (mount --move) takes
+ * more passes, and one that keeps moving, or a chain deeper than any real
+ * one, is not trusted (-1). */
+#define TOPMOST_MAX_PASSES 8
+#define TOPMOST_MAX_CHAIN 64
+static int topmost_at(const struct mount_table *t, int cur, const char *path, size_t len)
+{
+	int chain[TOPMOST_MAX_CHAIN];
+
+	for (unsigned pass = 0; pass < TOPMOST_MAX_PASSES; pass++) {
+		size_t depth = 1;
+		int start = cur;
+
+		chain[0] = cur;
+		for (size_t i = 0; i < t->n; i++) {
+			if (!mp_is(t->v[i].mountpoint, path, len))
+				continue;
+			for (size_t k = 0; k < depth; k++) {
+				if ((int)i == chain[k] || t->v[i].parent_id != t->v[chain[k]].id)
+					continue;
+				/* On chain[k]: it covers what was stacked there before. */
+				if (k + 1 >= TOPMOST_MAX_CHAIN)
+					return -1;
+				chain[k + 1] = (int)i;
+				depth = k + 2;
+				break;
+			}
+		}
+		cur = chain[depth - 1];
+		if (cur == start)
+			return cur;
+	}
+	return -1;
+}
+
+/* The bottom root mount: mounted at "/" on a parent that is not itself a
+ * mount at "/" of this table (in a container, the parent is outside it). */
+static int root_mount(const struct mount_table *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		bool parent_is_root = false;
+
+		if (!mp_is(t->v[i].mountpoint, "/", 1))
+			continue;
+		for (size_t k = 0; k < t->n; k++)
+			if (k != i && t->v[k].id == t->v[i].parent_id &&
+			    mp_is(t->v[k].mountpoint, "/", 1))
+				parent_is_root = true;
+		if (!parent_is_root)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* As the kernel's path walk: from the root mount, component by component,
+ * into the mount attached at that point on the mount reached so far. A
+ * mount whose parent directory was mounted over later is hidden, whatever
+ * its mountpoint's length. */
 int mount_table_find_path(const struct mount_table *t, const char *path)
 {
-	size_t plen, best_len = 0;
-	int best = -1;
+	_cleanup_free_ char *norm = NULL;
+	size_t plen = 0;
+	int cur;
 
 	if (!t || !path || path[0] != '/')
 		return -1;
-	plen = strlen(path);
-	while (plen > 1 && path[plen - 1] == '/')
+	/* "//var//lib/" is "/var/lib": mountinfo's mountpoints are canonical. */
+	norm = malloc(strlen(path) + 1);
+	if (!norm)
+		return -1;
+	for (const char *p = path; *p; p++)
+		if (*p != '/' || plen == 0 || norm[plen - 1] != '/')
+			norm[plen++] = *p;
+	if (plen > 1 && norm[plen - 1] == '/')
 		plen--;
-	for (size_t i = 0; i < t->n; i++) {
-		size_t l;
-
-		if (!t->v[i].mountpoint)
-			continue;
-		l = covers(t->v[i].mountpoint, path, plen);
-		/* >= : the last of stacked mounts is the visible one. */
-		if (l > 0 && l >= best_len) {
-			best_len = l;
-			best = (int)i;
-		}
-	}
-	return best;
+	norm[plen] = '\0';
+	cur = root_mount(t);
+	if (cur < 0)
+		return -1;
+	cur = topmost_at(t, cur, "/", 1);
+	for (size_t end = 2; cur >= 0 && end <= plen; end++)
+		if (end == plen || norm[end] == '/')
+			cur = topmost_at(t, cur, norm, end);
+	return cur;
 }

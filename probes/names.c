@@ -45,3 +45,14 @@ const char *crypt_source_to_string(enum crypt_source s)
 
 	return (unsigned)s < ARRAY_SIZE(t) && t[s] ? t[s] : "none";
 }
+
+const char *crypt_reencrypt_to_string(enum crypt_reencrypt r)
+{
+	static const char *const t[] = {
+		[REENCRYPT_UNKNOWN] = "unknown", [REENCRYPT_NONE] = "none",
+		[REENCRYPT_ENCRYPT] = "encrypt", [REENCRYPT_DECRYPT] = "decrypt",
+		[REENCRYPT_REKEY] = "reencrypt", [REENCRYPT_INVALID] = "invalid",
+	};
+
+	return (unsigned)r < ARRAY_SIZE(t) && t[r] ? t[r] : "unknown";
+}

@@ -24,3 +24,10 @@ void signature_probe(const struct sysroot *sr, struct blockdev *d);
 /* Numbers local NVMe disks 1.. by the controller's PCI address (pci[i] for
  * devs[i], may be NULL), then namespace id. */
 void azure_assign_local_indices(struct blockdev *devs, size_t n, char *const *pci);
+
+/* The names in a directory under the sysroot (at most max). */
+int probe_list_dir(const struct sysroot *sr, const char *path, size_t max, char ***ret);
+
+/* The members of every multi-device filesystem (btrfs) into g->fs. */
+void fs_members_scan(const struct sysroot *sr, struct block_graph *g);
+void fs_members_done(struct block_graph *g);

@@ -42,6 +42,18 @@ enum crypt_source {
 	CRYPT_SRC_HEADER,   /* the on-disk (or detached) header */
 };
 
+/* LUKS2 reencryption (crypt_reencrypt_status()): until it is NONE, part of
+ * the data may be under no cipher at all (encrypt, decrypt) or under the
+ * old one (reencrypt). */
+enum crypt_reencrypt {
+	REENCRYPT_UNKNOWN = 0, /* not established (a LUKS2 header not read) */
+	REENCRYPT_NONE,        /* none pending (or the type has no online reencryption) */
+	REENCRYPT_ENCRYPT,     /* cryptsetup reencrypt --encrypt: part plaintext */
+	REENCRYPT_DECRYPT,     /* --decrypt: part plaintext */
+	REENCRYPT_REKEY,       /* to a new key or cipher: part under the old one */
+	REENCRYPT_INVALID,     /* metadata libcryptsetup cannot interpret */
+};
+
 struct crypt_params {
 	enum crypt_source source;
 	char *type;        /* LUKS1, LUKS2, PLAIN, BITLK, TCRYPT, ... */
@@ -52,6 +64,8 @@ struct crypt_params {
 	char *uuid;   /* LUKS uuid */
 	char *header; /* logical path of the header read, if any */
 	char *error;  /* why the parameters are not established */
+	enum crypt_reencrypt reencrypt; /* LUKS2: from its header; others NONE */
+	bool reencrypt_interrupted;     /* the reencryption crashed mid-way */
 };
 
 struct blockdev {
@@ -95,16 +109,37 @@ struct blockdev {
 	char *sig_uuid;
 	char *sig_error;
 
-	/* The stack: indices into the graph. */
+	/* The stack: indices into the graph. A name listed in slaves/ or
+	 * holders/ that is not a block device of the graph is kept apart, and
+	 * a listing that failed is recorded: a stack walk must not treat
+	 * either as "nothing there". */
 	int *slaves;
 	size_t n_slaves;
 	int *holders;
 	size_t n_holders;
+	char **missing_slaves;
+	char **missing_holders;
+	char *links_error;
+};
+
+/* A filesystem that spans several block devices (btrfs): its members from
+ * /sys/fs/btrfs/<fsid>/devices/. mountinfo names one of them as source and
+ * an anonymous 0:N as device: only this list says where the data is. */
+struct fs_members {
+	char *fstype;   /* "btrfs" */
+	char *fsid;     /* the filesystem UUID, the sysfs directory's name */
+	int *devs;      /* graph indices of the members */
+	size_t n_devs;
+	char **missing; /* member names that are not block devices of the graph */
+	char *error;    /* the member list could not be read */
 };
 
 struct block_graph {
 	struct blockdev *devs;
 	size_t n_devs;
+	struct fs_members *fs;
+	size_t n_fs;
+	char *fs_error; /* /sys/fs/btrfs exists but could not be listed */
 };
 
 struct probe_options {
@@ -124,6 +159,9 @@ int block_graph_scan(const struct sysroot *sr, const struct probe_options *opts,
 void block_graph_done(struct block_graph *g);
 
 int block_graph_find_devnum(const struct block_graph *g, unsigned major, unsigned minor);
+/* The multi-device filesystem of fstype that has dev among its members, or
+ * -1 (none known). */
+int block_graph_find_fs(const struct block_graph *g, const char *fstype, int dev);
 int block_graph_find_name(const struct block_graph *g, const char *name);
 /* Accepts "/dev/sda", "/dev/mapper/name", "/dev/dm-0", "sda". */
 int block_graph_find_node(const struct block_graph *g, const char *devnode);
@@ -132,6 +170,7 @@ const char *blk_kind_to_string(enum blk_kind k);
 const char *disk_bus_to_string(enum disk_bus b);
 const char *azure_role_to_string(enum azure_role r);
 const char *crypt_source_to_string(enum crypt_source s);
+const char *crypt_reencrypt_to_string(enum crypt_reencrypt r);
 
 /* Pure role rules (DOMAIN.md §4), exposed for table-driven tests. */
 struct disk_identity {
@@ -172,8 +211,9 @@ struct mount_table {
 /* Lines that do not parse are skipped and counted in *ret_skipped. */
 int mountinfo_parse(const char *text, size_t len, struct mount_table *ret, size_t *ret_skipped);
 void mount_table_done(struct mount_table *t);
-/* The mount whose mountpoint is the longest prefix of a logical path
- * (the last such mount when several are stacked), or -1. */
+/* The mount a logical path resolves to, walking the mount tree by parent
+ * ids as the kernel does (so a mount hidden under a later mount on a parent
+ * directory is not found), or -1 when the table has no root mount. */
 int mount_table_find_path(const struct mount_table *t, const char *path);
 
 /* /proc/swaps */

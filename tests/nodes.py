@@ -107,13 +107,19 @@ def run_one(s, port, want_verdict, matrix):
         ok(False, f"{s}: report is JSON (stderr: {p.stderr.strip()[:200]})")
         return
     got = {(c["id"], c["subject"]): c for c in report["checks"]}
-    for check, subject, status in expected(s):
+    for row in expected(s):
+        check, subject, status = row[:3]
         c = got.pop((check, subject), None)
         st = c["status"] if c else "missing"
+        basis = (c.get("evidence") or {}).get("basis", "-") if c else "-"
         good = ok(st == status, f"{s}: {check} {subject} is {status}")
         if not good and c:
             print(f"#   got {st}: {c['summary']}")
-        matrix.append(f"{s:<24} {check:<26} {subject:<22} {st}{'' if good else ' * want ' + status}")
+        # A fourth column names the fact the pass or fail must rest on.
+        if len(row) > 3:
+            good = ok(basis == row[3], f"{s}: {check} {subject} rests on {row[3]} (got {basis})") and good
+        matrix.append(f"{s:<24} {check:<26} {subject:<22} {st:<8} {basis}"
+                      f"{'' if good else ' * want ' + ' '.join(row[2:])}")
     for (check, subject), c in got.items():
         ok(False, f"{s}: unexpected result {check} {subject} {c['status']}: {c['summary']}")
     verdict, code = want_verdict[s]

@@ -56,7 +56,7 @@ tap_target() { # TARGET SHOW: runs a TAP target outside the harness, counts its 
 	grep -E "^not ok|$show" "_build/$target.out"
 	return $r
 }
-ATREST_VM_REQUIRE=1 stage "dm-crypt in qemu (make check-vm)" tap_target check-vm '^# (timings|sc |[a-h] )'
+ATREST_VM_REQUIRE=1 stage "dm-crypt in qemu (make check-vm)" tap_target check-vm '^# (timings|sc |path |[a-k] |/mnt/)'
 ATREST_IMAGE_REQUIRE=1 stage "container image and pod (make check-image)" tap_target check-image '^# (image size|podman 4)'
 stage "make distcheck" bash -c 'cd _build && make -s distcheck >/dev/null'
 

@@ -125,6 +125,7 @@ static int mkcrypt(const char *name, unsigned minor, int backing, const char *ci
 		d->crypt.cipher = strdup(cipher);
 		d->crypt.mode = strdup(mode);
 		d->crypt.key_bits = bits;
+		d->crypt.reencrypt = REENCRYPT_NONE; /* the header says none is pending */
 	} else {
 		d->crypt.error = strdup("no header");
 	}
@@ -146,11 +147,43 @@ static int lvm(const char *name, unsigned minor)
 	return i;
 }
 
+/* The id of the mount that a new mount at mp lands on, as mountinfo shows
+ * it: the last mount on the longest prefix of mp (1 for the root). */
+static int parent_of(const char *mp)
+{
+	size_t best = 0;
+	int id = 1;
+
+	for (size_t i = 0; i < F.mounts.n; i++) {
+		const char *m = F.mounts.v[i].mountpoint;
+		size_t l = strlen(m);
+
+		if (streq(m, "/") ? best == 0 :
+		    (startswith(mp, m) && (mp[l] == '/' || mp[l] == '\0') && l >= best)) {
+			best = streq(m, "/") ? 1 : l;
+			id = F.mounts.v[i].id;
+		}
+	}
+	return id;
+}
+
 static void mount(const char *mp, const char *fstype, unsigned major, unsigned minor)
 {
-	struct mount_entry *m = &F.mounts.v[F.mounts.n];
+	struct mount_entry *m;
 
-	*m = (struct mount_entry){ .id = (int)F.mounts.n + 20, .major = major, .minor = minor };
+	/* Every booted system has a root mount; a test that does not name one
+	 * gets a root filesystem on a device outside the graph. */
+	if (F.mounts.n == 0 && !streq(mp, "/")) {
+		m = &F.mounts.v[F.mounts.n++];
+		*m = (struct mount_entry){ .id = 20, .parent_id = 1, .major = 8, .minor = 1 };
+		m->mountpoint = strdup("/");
+		m->fstype = strdup("ext4");
+		m->source = strdup("/dev/root");
+		m->root = strdup("/");
+	}
+	m = &F.mounts.v[F.mounts.n];
+	*m = (struct mount_entry){ .id = (int)F.mounts.n + 20, .parent_id = parent_of(mp),
+				   .major = major, .minor = minor };
 	m->mountpoint = strdup(mp);
 	m->fstype = strdup(fstype);
 	m->source = strdup(major ? "/dev/x" : fstype);
@@ -353,7 +386,9 @@ static void test_temp(void)
 	imds_ok(TRI_FALSE);
 	r = disk("nvme1n1", ROLE_LOCAL, -1, 32);
 	F.graph.devs[r].sig_type = strdup("crypto_LUKS");
-	expect(CHECK_DISK_TEMP, "local:1", CHECK_PASS, "closed LUKS container on local NVMe");
+	/* A LUKS header with no open mapping says nothing of how the disk is
+	 * used now (CONTRACT: it does not count). */
+	expect(CHECK_DISK_TEMP, "local:1", CHECK_FAIL, "LUKS header, no open mapping, on local NVMe");
 	reset();
 	imds_ok(TRI_FALSE);
 	r = disk("sdb", ROLE_RESOURCE, -1, 16);
@@ -380,6 +415,9 @@ static void test_cipher(void)
 	reset();
 	mkcrypt("good", 0, -1, "aes", "xts-plain64", 512);
 	expect(CHECK_DMCRYPT_CIPHER, "good", CHECK_PASS, "aes-xts-plain64 512");
+	reset();
+	mkcrypt("null", 0, -1, "cipher_null", "ecb", 0);
+	expect(CHECK_DMCRYPT_CIPHER, "null", CHECK_FAIL, "cipher_null-ecb, key size 0");
 	reset();
 	mkcrypt("short", 0, -1, "aes", "xts-plain64", 256);
 	expect(CHECK_DMCRYPT_CIPHER, "short", CHECK_FAIL, "aes-xts-plain64 256");
@@ -447,7 +485,7 @@ static void test_path(void)
 	reset();
 	require("/data", 0);
 	mount("/data", "nfs4", 0, 50);
-	expect(CHECK_PATH_DMCRYPT, "/data", CHECK_UNKNOWN, "network filesystem");
+	expect(CHECK_PATH_DMCRYPT, "/data", CHECK_FAIL, "network filesystem");
 	reset();
 	require("/data", 0);
 	d = disk("sdc", ROLE_DATA, 0, 32);
@@ -458,6 +496,156 @@ static void test_path(void)
 	stack(l, p1);
 	mount("/data", "ext4", 253, 1);
 	expect(CHECK_PATH_DMCRYPT, "/data", CHECK_UNKNOWN, "dm device with no readable dm/uuid");
+}
+
+/* Mount a filesystem with explicit super options and source. */
+static struct mount_entry *mount_opts(const char *mp, const char *fstype, unsigned major,
+				      unsigned minor, const char *source, const char *opts)
+{
+	struct mount_entry *m;
+
+	mount(mp, fstype, major, minor);
+	m = &F.mounts.v[F.mounts.n - 1];
+	free(m->source);
+	m->source = strdup(source);
+	m->super_options = opts ? strdup(opts) : NULL;
+	return m;
+}
+
+static void btrfs(const char *fsid, const int *members, size_t n, const char *missing)
+{
+	struct fs_members *fs;
+
+	F.graph.fs = realloc(F.graph.fs, (F.graph.n_fs + 1) * sizeof(*fs));
+	fs = &F.graph.fs[F.graph.n_fs++];
+	*fs = (struct fs_members){ .fstype = strdup("btrfs"), .fsid = strdup(fsid) };
+	fs->devs = calloc(n ? n : 1, sizeof(int));
+	for (size_t i = 0; i < n; i++)
+		fs->devs[fs->n_devs++] = members[i];
+	if (missing)
+		(void)strv_extend(&fs->missing, missing);
+}
+
+/* Each way a naive "is the path on dm-crypt" answer went wrong (DOMAIN.md
+ * §5, "Where the data really is"): each row failed before it was fixed. */
+static void test_path_layers(void)
+{
+	int d, p1, p2, c, members[2];
+	const struct check_result *res;
+
+	/* overlayfs: the upper layer on dm-crypt, a lower layer on a plain disk. */
+	reset();
+	require("/var/lib/app", 0);
+	d = disk("sdc", ROLE_DATA, 0, 32);
+	p1 = part(d, "sdc1", 33);
+	p2 = part(d, "sdc2", 34);
+	mkcrypt("upper", 0, p1, "aes", "xts-plain64", 512);
+	mount("/enc", "ext4", 253, 0);
+	mount("/plain", "ext4", 8, 34);
+	mount_opts("/var/lib/app", "overlay", 0, 60, "overlay",
+		   "rw,lowerdir=/plain/l1:/enc/l2,upperdir=/enc/u,workdir=/enc/w");
+	expect(CHECK_PATH_DMCRYPT, "/var/lib/app", CHECK_FAIL, "overlay with a plain lower layer");
+	reset();
+	require("/var/lib/app", 0);
+	d = disk("sdc", ROLE_DATA, 0, 32);
+	p1 = part(d, "sdc1", 33);
+	mkcrypt("all", 0, p1, "aes", "xts-plain64", 512);
+	mount("/enc", "ext4", 253, 0);
+	mount_opts("/var/lib/app", "overlay", 0, 60, "overlay",
+		   "rw,lowerdir+=/enc/l1,lowerdir+=/enc/l\\:2,datadir+=/enc/d,upperdir=/enc/u");
+	expect(CHECK_PATH_DMCRYPT, "/var/lib/app", CHECK_PASS, "overlay: every layer on dm-crypt");
+	reset();
+	require("/ro", 0);
+	d = disk("sdc", ROLE_DATA, 0, 32);
+	p1 = part(d, "sdc1", 33);
+	mkcrypt("all", 0, p1, "aes", "xts-plain64", 512);
+	mount("/enc", "ext4", 253, 0);
+	mount_opts("/ro", "overlay", 0, 60, "overlay", "ro,lowerdir=/enc/a::/nowhere-mounted");
+	expect(CHECK_PATH_DMCRYPT, "/ro", CHECK_UNKNOWN,
+	       "overlay: a data-only layer on a root filesystem outside the graph");
+	/* btrfs spanning a dm-crypt device and a plain one. */
+	reset();
+	require("/srv", 0);
+	d = disk("sdc", ROLE_DATA, 0, 32);
+	p1 = part(d, "sdc1", 33);
+	p2 = part(d, "sdc2", 34);
+	c = mkcrypt("b1", 0, p1, "aes", "xts-plain64", 512);
+	members[0] = c;
+	members[1] = p2;
+	btrfs("6a1b1f4e-0000-4000-8000-000000000001", members, 2, NULL);
+	mount_opts("/srv", "btrfs", 0, 45, "/dev/dm-0", "rw,space_cache=v2");
+	expect(CHECK_PATH_DMCRYPT, "/srv", CHECK_FAIL, "btrfs over dm-crypt and a plain partition");
+	reset();
+	require("/srv", 0);
+	d = disk("sdc", ROLE_DATA, 0, 32);
+	p1 = part(d, "sdc1", 33);
+	p2 = part(d, "sdc2", 34);
+	members[0] = mkcrypt("b1", 0, p1, "aes", "xts-plain64", 512);
+	members[1] = mkcrypt("b2", 1, p2, "aes", "xts-plain64", 512);
+	btrfs("6a1b1f4e-0000-4000-8000-000000000001", members, 2, NULL);
+	mount_opts("/srv", "btrfs", 0, 45, "/dev/dm-0", "rw");
+	expect(CHECK_PATH_DMCRYPT, "/srv", CHECK_PASS, "btrfs over two dm-crypt mappings");
+	reset();
+	require("/srv", 0);
+	d = disk("sdc", ROLE_DATA, 0, 32);
+	p1 = part(d, "sdc1", 33);
+	members[0] = mkcrypt("b1", 0, p1, "aes", "xts-plain64", 512);
+	btrfs("6a1b1f4e-0000-4000-8000-000000000001", members, 1, "sdq");
+	mount_opts("/srv", "btrfs", 0, 45, "/dev/dm-0", "rw");
+	expect(CHECK_PATH_DMCRYPT, "/srv", CHECK_UNKNOWN, "btrfs with a member not among the devices");
+	reset();
+	require("/srv", 0);
+	d = disk("sdc", ROLE_DATA, 0, 32);
+	p1 = part(d, "sdc1", 33);
+	mkcrypt("b1", 0, p1, "aes", "xts-plain64", 512);
+	mount_opts("/srv", "btrfs", 0, 45, "/dev/dm-0", "rw");
+	expect(CHECK_PATH_DMCRYPT, "/srv", CHECK_UNKNOWN, "btrfs whose members are not listed");
+	/* A later mount on a parent directory hides the earlier one below it. */
+	reset();
+	require("/var/lib/kubelet", 0);
+	d = disk("sdc", ROLE_DATA, 0, 32);
+	p1 = part(d, "sdc1", 33);
+	p2 = part(d, "sdc2", 34);
+	mkcrypt("kubelet", 0, p1, "aes", "xts-plain64", 512);
+	mount("/var/lib/kubelet", "ext4", 253, 0);
+	mount("/var/lib", "ext4", 8, 34);
+	F.mounts.v[F.mounts.n - 1].parent_id = 20; /* on the root, over the kubelet mount */
+	expect(CHECK_PATH_DMCRYPT, "/var/lib/kubelet", CHECK_FAIL, "kubelet mount shadowed by /var/lib");
+	/* An LVM volume one of whose slaves is missing from sysfs. */
+	reset();
+	require("/data", 0);
+	d = disk("sdc", ROLE_DATA, 0, 32);
+	p1 = part(d, "sdc1", 33);
+	c = mkcrypt("pv", 0, p1, "aes", "xts-plain64", 512);
+	p2 = lvm("vg-data", 1);
+	stack(p2, c);
+	(void)strv_extend(&F.graph.devs[p2].missing_slaves, "sdz1");
+	mount("/data", "ext4", 253, 1);
+	expect(CHECK_PATH_DMCRYPT, "/data", CHECK_UNKNOWN, "LV with a slave missing from sysfs");
+	/* tmpfs whose free-text source names a dm-crypt device. */
+	reset();
+	require("/scratch", 0);
+	d = disk("sdc", ROLE_DATA, 0, 32);
+	p1 = part(d, "sdc1", 33);
+	mkcrypt("data", 0, p1, "aes", "xts-plain64", 512);
+	mount_opts("/scratch", "tmpfs", 0, 40, "/dev/mapper/data", "rw,size=1g");
+	res = run(CHECK_PATH_DMCRYPT, "/scratch");
+	ok(res && res->status == CHECK_FAIL, "tmpfs with a /dev/mapper source -> fail");
+	/* A mapping in the middle of reencrypt --encrypt. */
+	reset();
+	require("/data", 0);
+	d = disk("sdc", ROLE_DATA, 0, 32);
+	p1 = part(d, "sdc1", 33);
+	c = mkcrypt("data", 0, p1, "aes", "xts-plain64", 512);
+	F.graph.devs[c].crypt.reencrypt = REENCRYPT_ENCRYPT;
+	mount("/data", "ext4", 253, 0);
+	expect(CHECK_PATH_DMCRYPT, "/data", CHECK_FAIL, "mapping mid reencrypt --encrypt");
+	expect(CHECK_DMCRYPT_CIPHER, "data", CHECK_FAIL, "mapping mid reencrypt --encrypt");
+	F.graph.devs[c].crypt.reencrypt = REENCRYPT_REKEY;
+	expect(CHECK_PATH_DMCRYPT, "/data", CHECK_PASS, "rekey in progress: all data encrypted");
+	expect(CHECK_DMCRYPT_CIPHER, "data", CHECK_UNKNOWN, "rekey: the old cipher is not read");
+	F.graph.devs[c].crypt.reencrypt = REENCRYPT_UNKNOWN;
+	expect(CHECK_PATH_DMCRYPT, "/data", CHECK_UNKNOWN, "LUKS2 whose header was not read");
 }
 
 static void test_swap(void)
@@ -656,6 +844,7 @@ int main(void)
 	test_temp();
 	test_cipher();
 	test_path();
+	test_path_layers();
 	test_swap();
 	test_ade();
 	test_disks_match();

@@ -109,6 +109,49 @@ static void test_fixture(void)
 	mount_table_done(&t);
 }
 
+/* Which mount a path resolves to follows the mount tree, not the longest
+ * mountpoint: kubelet's disk mounted first, then /var/lib over the parent
+ * directory, hides it; stacked mounts chain by parent id. */
+static void test_tree(void)
+{
+	static const char text[] =
+		"20 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+		"21 20 253:0 / /var/lib/kubelet rw - ext4 /dev/mapper/kube rw\n"
+		"22 20 8:17 / /var/lib rw - ext4 /dev/sdb1 rw\n"
+		"23 22 8:33 / /var/lib/docker rw - ext4 /dev/sdc1 rw\n"
+		"24 20 8:49 / /data rw - ext4 /dev/sdd1 rw\n"
+		"25 24 8:50 / /data rw - ext4 /dev/sdd2 rw\n"
+		"26 20 8:51 / /data/x rw - ext4 /dev/sdd3 rw\n" /* on the covered /data */
+		"30 31 8:60 / /loop rw - ext4 /dev/sde1 rw\n"
+		"31 30 8:61 / /loop/in rw - ext4 /dev/sde2 rw\n";
+	static const struct find_case finds[] = {
+		{ "/var/lib/kubelet/pods", "/var/lib", "/dev/sdb1" },
+		{ "/var/lib/docker/x", "/var/lib/docker", "/dev/sdc1" },
+		{ "/var/lib", "/var/lib", "/dev/sdb1" },
+		{ "/data/y", "/data", "/dev/sdd2" },
+		{ "/data/x/z", "/data", "/dev/sdd2" },
+		{ "/loop/in", "/", "/dev/sda1" },
+		{ "//var//lib/", "/var/lib", "/dev/sdb1" },
+	};
+	struct mount_table t = { 0 };
+	size_t skipped = 0;
+
+	is_int(mountinfo_parse(text, sizeof(text) - 1, &t, &skipped), 0, "tree parses");
+	for (size_t i = 0; i < ARRAY_SIZE(finds); i++) {
+		int k = mount_table_find_path(&t, finds[i].path);
+
+		if (!ok(k >= 0, "tree: find %s", finds[i].path))
+			continue;
+		is_str(t.v[k].source, finds[i].source, "tree: %s is on %s", finds[i].path,
+		       finds[i].source);
+	}
+	mount_table_done(&t);
+	is_int(mountinfo_parse("7 7 8:1 / /x rw - ext4 /dev/sda1 rw\n", 36, &t, NULL), 0,
+	       "no root mount parses");
+	is_int(mount_table_find_path(&t, "/x"), -1, "no root mount: nothing found");
+	mount_table_done(&t);
+}
+
 static void test_hostile(void)
 {
 	struct mount_table t = { 0 };
@@ -176,6 +219,7 @@ static void test_line_next(void)
 
 int main(void)
 {
+	test_tree();
 	test_line_next();
 	test_lines();
 	test_fixture();

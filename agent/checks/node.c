@@ -192,16 +192,10 @@ void check_ade(const struct facts *f, const struct policy *p, struct check_resul
 		return;
 	}
 	resolve_path_backing(f, "/", &b);
-	if (b.kind != BACKING_DEVICE) {
-		evidence_add_str(e, "root_backing", b.reason);
-		check_results_add(out, CHECK_ADE, "os", CHECK_UNKNOWN, e,
-				  "IMDS says ADE is enabled, but what holds / could not be resolved: %s.",
-				  strna(b.reason));
-		backing_done(&b);
-		return;
-	}
-	crypt_walk_down(&f->graph, b.dev, &w);
-	evidence_add_str(e, "root_device", blockdev_display(&f->graph.devs[b.dev]));
+	backing_walk(f, &b, false, &w);
+	evidence_add_strv(e, "root_devices", w.devices);
+	if (w.devices && w.devices[0] && !w.devices[1])
+		evidence_add_str(e, "root_device", w.devices[0]);
 	evidence_add_strv(e, "mappings", w.mappings);
 	if (w.encrypted == TRI_TRUE)
 		check_results_add(out, CHECK_ADE, "os", CHECK_PASS, e,

@@ -25,6 +25,45 @@ static const char *crypt_remedy(const struct facts *f)
 	return "run as root (CAP_SYS_ADMIN) so the active mapping can be read through device-mapper";
 }
 
+static bool is_cipher_null(const struct crypt_params *c)
+{
+	return c->cipher && startswith(c->cipher, "cipher_null");
+}
+
+/* A LUKS2 volume mid-reencryption: its header's cipher is not yet the
+ * truth about its data. Returns true when a result was added. */
+static bool cipher_reencrypting(const char *subject, const struct crypt_params *c, json_object *e,
+				struct check_results *out)
+{
+	const char *how = c->reencrypt_interrupted ? " (interrupted: run cryptsetup repair)" : "";
+
+	evidence_add_str(e, "reencryption", crypt_reencrypt_to_string(c->reencrypt));
+	if (c->reencrypt_interrupted)
+		evidence_add_bool(e, "reencryption_interrupted", true);
+	switch (c->reencrypt) {
+	case REENCRYPT_ENCRYPT:
+	case REENCRYPT_DECRYPT:
+		evidence_add_str(e, "basis", "reencryption_unfinished");
+		check_results_add(out, CHECK_DMCRYPT_CIPHER, subject, CHECK_FAIL, e,
+				  "%s is in the middle of a LUKS2 %s%s: part of its data is plaintext until `cryptsetup reencrypt --resume-only` finishes.",
+				  subject, c->reencrypt == REENCRYPT_ENCRYPT ? "encryption" : "decryption",
+				  how);
+		return true;
+	case REENCRYPT_REKEY:
+		check_results_add(out, CHECK_DMCRYPT_CIPHER, subject, CHECK_UNKNOWN, e,
+				  "%s is in the middle of a LUKS2 reencryption%s: part of its data is still under the previous key and cipher, which are not read here; finish it with `cryptsetup reencrypt --resume-only`.",
+				  subject, how);
+		return true;
+	case REENCRYPT_INVALID:
+		check_results_add(out, CHECK_DMCRYPT_CIPHER, subject, CHECK_UNKNOWN, e,
+				  "%s's LUKS2 header describes a reencryption that cannot be interpreted.",
+				  subject);
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void cipher_one(const struct facts *f, const struct policy *p, const struct blockdev *d,
 		       struct check_results *out)
 {
@@ -38,6 +77,14 @@ static void cipher_one(const struct facts *f, const struct policy *p, const stru
 	evidence_add_str(e, "params_source", crypt_source_to_string(c->source));
 	evidence_add_str(e, "type", c->type);
 	evidence_add_str(e, "header", c->header);
+	if (c->source != CRYPT_SRC_NONE && is_cipher_null(c)) {
+		/* No cipher at all: the key size (0) is not missing evidence. */
+		evidence_add_str(e, "cipher", c->mode ? c->mode : c->cipher);
+		evidence_add_str(e, "basis", "cipher_null");
+		check_results_add(out, CHECK_DMCRYPT_CIPHER, subject, CHECK_FAIL, e,
+				  "%s uses cipher_null: its data is written in the clear.", subject);
+		return;
+	}
 	if (c->source == CRYPT_SRC_NONE || !c->cipher || !c->mode || c->key_bits == 0) {
 		evidence_add_str(e, "error", c->error);
 		check_results_add(out, CHECK_DMCRYPT_CIPHER, subject, CHECK_UNKNOWN, e,
@@ -50,18 +97,31 @@ static void cipher_one(const struct facts *f, const struct policy *p, const stru
 	evidence_add_int(e, "key_bits", c->key_bits);
 	evidence_add_strv(e, "allowed_ciphers", p->allowed_ciphers);
 	evidence_add_int(e, "min_key_bits", p->min_key_bits);
-	if (!spec || !strv_contains(p->allowed_ciphers, spec))
+	if (cipher_reencrypting(subject, c, e, out))
+		return;
+	if (c->reencrypt != REENCRYPT_NONE) {
+		check_results_add(out, CHECK_DMCRYPT_CIPHER, subject, CHECK_UNKNOWN, e,
+				  "Whether a LUKS2 reencryption of %s is pending could not be read.",
+				  subject);
+		return;
+	}
+	if (!spec || !strv_contains(p->allowed_ciphers, spec)) {
+		evidence_add_str(e, "basis", "cipher_not_allowed");
 		check_results_add(out, CHECK_DMCRYPT_CIPHER, subject, CHECK_FAIL, e,
 				  "%s uses %s, which the policy does not allow.", subject,
 				  strna(spec));
-	else if (c->key_bits < p->min_key_bits)
+	} else if (c->key_bits < p->min_key_bits) {
+		evidence_add_str(e, "basis", "short_key");
 		check_results_add(out, CHECK_DMCRYPT_CIPHER, subject, CHECK_FAIL, e,
 				  "%s uses a %u-bit key; the policy requires at least %u bits.",
 				  subject, c->key_bits, p->min_key_bits);
-	else
+	} else {
+		evidence_add_str(e, "basis",
+				 c->source == CRYPT_SRC_ACTIVE ? "dm_table" : "luks_header");
 		check_results_add(out, CHECK_DMCRYPT_CIPHER, subject, CHECK_PASS, e,
 				  "%s uses %s with a %u-bit key (%s).", subject, spec, c->key_bits,
 				  c->source == CRYPT_SRC_ACTIVE ? "active mapping" : "from the header");
+	}
 }
 
 void check_dmcrypt_cipher(const struct facts *f, const struct policy *p, struct check_results *out)
@@ -217,7 +277,8 @@ void check_disk_temp(const struct facts *f, const struct policy *p, struct check
 
 /* ---- path.dm_crypt and swap.encrypted -------------------------------- */
 
-/* Judges what backs a subject; `what` names it in sentences. */
+/* Judges what holds a subject, every part of it; `what` names it in
+ * sentences. Every pass and fail names its basis. */
 static void judge_backing(const struct facts *f, enum check_id id, const char *subject,
 			  const char *what, const struct backing *b, bool memory_ok, json_object *e,
 			  struct check_results *out)
@@ -226,44 +287,30 @@ static void judge_backing(const struct facts *f, enum check_id id, const char *s
 
 	if (b->mount)
 		evidence_add_str(e, "mountpoint", b->mount->mountpoint);
-	if (b->kind == BACKING_MEMORY) {
-		evidence_add_str(e, "backing", "memory");
-		if (memory_ok)
-			check_results_add(out, id, subject, CHECK_PASS, e,
-					  "%s is in memory only (%s).", what, strna(b->reason));
-		else
-			check_results_add(out, id, subject, CHECK_FAIL, e,
-					  "%s is not on dm-crypt: %s.", what, strna(b->reason));
-		return;
-	}
-	if (b->kind != BACKING_DEVICE) {
-		check_results_add(out, id, subject, CHECK_UNKNOWN, e,
-				  "What holds %s could not be resolved: %s.", what, strna(b->reason));
-		return;
-	}
-	crypt_walk_down(&f->graph, b->dev, &w);
-	evidence_add_str(e, "device", blockdev_display(&f->graph.devs[b->dev]));
+	if (b->mount)
+		evidence_add_str(e, "fstype", b->mount->fstype);
+	backing_walk(f, b, memory_ok, &w);
+	evidence_add_strv(e, "devices", w.devices);
+	if (w.devices && w.devices[0] && !w.devices[1])
+		evidence_add_str(e, "device", w.devices[0]);
 	evidence_add_strv(e, "mappings", w.mappings);
-	if (w.encrypted == TRI_TRUE && w.crypt_dev < 0) {
-		/* zram without writeback: RAM only. */
-		if (memory_ok)
-			check_results_add(out, id, subject, CHECK_PASS, e,
-					  "%s is on zram (compressed RAM, nothing written to disk).",
-					  what);
-		else
-			check_results_add(out, id, subject, CHECK_FAIL, e,
-					  "%s is on zram, not on dm-crypt.", what);
-	} else if (w.encrypted == TRI_TRUE) {
+	if (w.encrypted != TRI_UNKNOWN)
+		evidence_add_str(e, "basis", w.basis);
+	if (w.encrypted == TRI_TRUE && streq_ptr(w.basis, "dm_crypt"))
 		check_results_add(out, id, subject, CHECK_PASS, e, "%s is on dm-crypt (%s).", what,
 				  w.mappings && w.mappings[0] ? w.mappings[0] : "?");
-	} else if (w.encrypted == TRI_FALSE) {
+	else if (w.encrypted == TRI_TRUE && streq_ptr(w.basis, "zram"))
+		check_results_add(out, id, subject, CHECK_PASS, e,
+				  "%s is on zram (compressed RAM, nothing written to disk).", what);
+	else if (w.encrypted == TRI_TRUE)
+		check_results_add(out, id, subject, CHECK_PASS, e, "%s is in memory only.", what);
+	else if (w.encrypted == TRI_FALSE)
 		check_results_add(out, id, subject, CHECK_FAIL, e, "%s is not encrypted: %s.", what,
 				  strna(w.reason));
-	} else {
+	else
 		check_results_add(out, id, subject, CHECK_UNKNOWN, e,
 				  "Whether %s is encrypted could not be established: %s.", what,
 				  strna(w.reason));
-	}
 	crypt_walk_done(&w);
 }
 

@@ -48,8 +48,10 @@ static char *encryption_label(const struct blockdev *d)
 		return strdup("");
 	if (c->source == CRYPT_SRC_NONE)
 		return strprintf("%s, parameters unknown", strna(c->type));
-	return strprintf("%s %s-%s %u-bit (%s)", strna(c->type), strna(c->cipher), strna(c->mode),
-			 c->key_bits, c->source == CRYPT_SRC_ACTIVE ? "active" : "header");
+	return strprintf("%s %s-%s %u-bit (%s)%s%s", strna(c->type), strna(c->cipher), strna(c->mode),
+			 c->key_bits, c->source == CRYPT_SRC_ACTIVE ? "active" : "header",
+			 c->reencrypt == REENCRYPT_NONE ? "" : ", reencryption ",
+			 c->reencrypt == REENCRYPT_NONE ? "" : crypt_reencrypt_to_string(c->reencrypt));
 }
 
 static char *mounts_label(const struct facts *f, int dev)

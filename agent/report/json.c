@@ -237,6 +237,8 @@ json_object *dm_crypt_json(const struct facts *f, int i)
 	add(o, "dm_uuid", json_string_or_null(d->dm_uuid));
 	add(o, "header", json_string_or_null(c->header));
 	add(o, "sector_size", c->sector_size ? json_object_new_int((int)c->sector_size) : NULL);
+	/* none | encrypt | decrypt | reencrypt | invalid | unknown (not read) */
+	add(o, "reencryption", json_object_new_string(crypt_reencrypt_to_string(c->reencrypt)));
 	add(o, "error", json_string_or_null(c->error));
 	return o;
 }

@@ -69,27 +69,40 @@ static void print_header(FILE *out, const struct report *r, bool color)
 	fputs("\n\n", out);
 }
 
+/* The fact a pass or fail rests on (evidence.basis), or "-". */
+static const char *basis_of(const struct check_result *c)
+{
+	json_object *b = NULL;
+
+	if ((c->status == CHECK_PASS || c->status == CHECK_FAIL) && c->evidence &&
+	    json_object_object_get_ex(c->evidence, "basis", &b) &&
+	    json_object_is_type(b, json_type_string))
+		return json_object_get_string(b);
+	return "-";
+}
+
 static void print_checks(FILE *out, const struct report *r, bool color, bool verbose)
 {
-	int wcheck = 5, wsubj = 7;
+	int wcheck = 5, wsubj = 7, wbasis = 5;
 
 	for (size_t i = 0; i < r->results.n; i++) {
 		const struct check_result *c = &r->results.v[i];
 
 		wcheck = MAX(wcheck, (int)strlen(check_name(c->check)));
 		wsubj = MAX(wsubj, MIN((int)strlen(c->subject), 28));
+		wbasis = MAX(wbasis, MIN((int)strlen(basis_of(c)), 24));
 	}
-	fprintf(out, "%-7s  %-8s  %-*s  %-*s  %s\n", "STATUS", "SEVERITY", wcheck, "CHECK", wsubj,
-		"SUBJECT", "REASON");
+	fprintf(out, "%-7s  %-8s  %-*s  %-*s  %-*s  %s\n", "STATUS", "SEVERITY", wcheck, "CHECK",
+		wsubj, "SUBJECT", wbasis, "BASIS", "REASON");
 	for (size_t i = 0; i < r->results.n; i++) {
 		const struct check_result *c = &r->results.v[i];
 
 		if (c->severity == SEV_IGNORE && !verbose)
 			continue;
-		fprintf(out, "%s%-7s%s  %-8s  %-*s  %-*s  %s\n",
+		fprintf(out, "%s%-7s%s  %-8s  %-*s  %-*s  %-*s  %s\n",
 			color ? status_color(c->status) : "", status_label(c->status),
 			color ? ANSI_RESET : "", severity_to_string(c->severity), wcheck,
-			check_name(c->check), wsubj, c->subject, c->summary);
+			check_name(c->check), wsubj, c->subject, wbasis, basis_of(c), c->summary);
 	}
 }
 

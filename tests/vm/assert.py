@@ -19,7 +19,11 @@ END = re.compile(r'^===ATREST-END rc=(\d+)===$')
 ALLOWED_CIPHERS = {'aes-xts-plain64'}
 MIN_KEY_BITS = 512
 REQUIRED_PATHS = {'/mnt/a': 'pass', '/mnt/e': 'pass', '/mnt/f': 'pass',
-                  '/mnt/g': 'fail'}
+                  '/mnt/g': 'fail',
+                  # (i) reencrypt --encrypt pending, (j) overlay over a plain
+                  # lower dir, (k) btrfs over dm-crypt and a plain disk.
+                  '/mnt/i': 'fail', '/mnt/j': 'fail', '/mnt/k': 'fail'}
+SCENARIOS = ('a', 'b', 'c', 'd', 'e', 'fg', 'h', 'i', 'j', 'k')
 CAP_SYS_ADMIN = 21
 
 
@@ -173,9 +177,19 @@ class Guest:
         self.s = sections
         self.devmap = DevMap(self.body('devmap'))
         self.expect = kv_lines(self.body('expect'), 'EXPECT ')
-        self.crypt = [e for e in self.expect if e.get('type') != 'LVM']
-        self.lvm = [e for e in self.expect if e.get('type') == 'LVM']
+        maps = [e for e in self.expect if 'map' in e]
+        # A mapping mid-reencryption has no single cipher view to compare.
+        self.crypt = [e for e in maps if e.get('type') != 'LVM' and 'reencrypt' not in e]
+        self.reenc = [e for e in maps if 'reencrypt' in e]
+        self.lvm = [e for e in maps if e.get('type') == 'LVM']
+        self.overlay = [e for e in self.expect if 'overlay' in e]
+        self.btrfs = [e for e in self.expect if 'btrfs' in e]
         self.mounts = mounts_by_kname(self.body('mounts'), self.devmap)
+        # btrfs shows an anonymous 0:N in mountinfo: its mount belongs to
+        # every member, as /sys/fs/btrfs lists them.
+        for e in self.btrfs:
+            for member in (self.kname(e['crypt']), self.devmap.norm(e['plain'])):
+                self.mounts.setdefault(member, set()).add(e['btrfs'])
 
     def body(self, name):
         return self.s.get(name, ('', None))[0]
@@ -205,11 +219,11 @@ def check_infra(t, g, console):
     t.ok(g.rc('modules') == 0, 'guest loaded every module',
          g.body('modules') + g.body('modules.stderr'))
     check_disks(t, g)
-    for scen in ('a', 'b', 'c', 'd', 'e', 'fg', 'h'):
+    for scen in SCENARIOS:
         t.ok(g.rc('setup ' + scen) == 0, 'scenario %s set up in the guest' % scen,
              g.body('setup %s.stderr' % scen) or g.body('setup ' + scen))
-    t.ok(len(g.crypt) == 7 and len(g.lvm) == 2,
-         'guest reports 7 dm-crypt and 2 LVM mappings', g.body('expect'))
+    t.ok(len(g.crypt) == 8 and len(g.lvm) == 2 and len(g.reenc) == 1,
+         'guest reports 8 dm-crypt, 1 reencrypting and 2 LVM mappings', g.body('expect'))
     for e in g.crypt:
         check_crypt_mapping(t, g, e)
     for e in g.lvm:
@@ -236,9 +250,34 @@ def check_disks(t, g):
             hosts.setdefault(h, []).append((int(lun), f[2].split()))
     layout = sorted(sorted(l for l, _ in v) for v in hosts.values())
     ids = all(v == ['Msft', 'Virtual', 'Disk'] for d in hosts.values() for _, v in d)
-    t.ok(layout == [[0, 1], [0, 1, 2, 3, 4, 5]] and ids,
-         'guest sees the Azure-like SCSI layout (Msft Virtual Disk, LUNs 0-1 and 0-5)',
+    t.ok(layout == [[0, 1], list(range(9))] and ids,
+         'guest sees the Azure-like SCSI layout (Msft Virtual Disk, LUNs 0-1 and 0-8)',
          g.body('disks'))
+    check_layers(t, g)
+
+
+def check_layers(t, g):
+    """The kernel really set up what scenarios i, j and k claim."""
+    for e in g.reenc:
+        dump = g.body('luks-dump ' + e['map'])
+        t.ok('online-reencrypt' in dump and re.search(r'^\s*\d+: linear', dump, re.M),
+             '%s: the LUKS2 header carries online-reencrypt and a linear (plaintext) segment'
+             % e['map'], dump[:600])
+        t.ok(e['mount'] in g.mounts.get(g.kname(e['map']), set()),
+             '%s: open and mounted on %s while the reencryption is pending' % (
+                 e['map'], e['mount']), g.mounts.get(g.kname(e['map'])))
+    info = g.body('mounts')
+    for e in g.overlay:
+        t.ok(re.search(r' %s .* - overlay overlay .*lowerdir=%s/lower' % (
+            re.escape(e['overlay']), re.escape(e['lower'])), info) is not None,
+             'overlay on %s with its lower layer on %s' % (e['overlay'], e['lower']), info)
+    members = g.body('btrfs-devices')
+    for e in g.btrfs:
+        want = {g.kname(e['crypt']), g.devmap.norm(e['plain'])}
+        got = {l.rsplit('/', 1)[-1] for l in members.splitlines() if '/devices/' in l}
+        t.ok(want <= got and re.search(r' 0:\d+ / %s .* - btrfs ' % re.escape(e['btrfs']), info),
+             'btrfs on %s (0:N in mountinfo) over %s' % (e['btrfs'], ' and '.join(sorted(str(w) for w in want))),
+             members + '\n' + info)
 
 
 def check_crypt_mapping(t, g, e):
@@ -345,16 +384,23 @@ def check_atrest(t, g):
     for e in g.crypt:
         a = ents.get(e['map'])
         rows.append(check_atrest_mapping(t, g, e, a, cipher.get(e['map'])))
-    t.ok(doc is not None and sorted(ents) == sorted(x['map'] for x in g.crypt),
+    t.ok(doc is not None and sorted(ents) == sorted(x['map'] for x in g.crypt + g.reenc),
          'dm_crypt lists exactly the dm-crypt mappings (no LVM volume)',
          'atrest: %s' % sorted(ents))
+    for e in g.reenc:
+        c = cipher.get(e['map']) or {}
+        t.ok(c.get('status') == 'fail' and (c.get('evidence') or {}).get('basis')
+             == 'reencryption_unfinished',
+             '%s: dmcrypt.cipher fails while reencrypt --encrypt is pending' % e['map'],
+             json.dumps(c)[:400])
     for e in g.lvm:
         t.ok(doc is not None and e['map'] not in ents and e['map'] not in cipher,
              '%s (plain LVM) is not reported as dm-crypt' % e['map'])
     paths = results(doc, 'path.dm_crypt')
     for p, want in sorted(REQUIRED_PATHS.items()):
         got = (paths.get(p) or {}).get('status')
-        t.ok(got == want, 'path.dm_crypt %s is %s' % (p, want), 'got %s' % got)
+        t.ok(got == want, 'path.dm_crypt %s is %s' % (p, want),
+             'got %s: %s' % (got, (paths.get(p) or {}).get('summary')))
     swaps = results(doc, 'swap.encrypted')
     t.ok(bool(swaps) and all(c.get('status') == 'pass' for c in swaps.values())
          and any('cryptswap' in s or g.kname('cryptswap') in s for s in swaps),
@@ -439,6 +485,19 @@ def check_nocap(t, g):
              'active %s\nheader %s' % (json.dumps(act), json.dumps(a)))
 
 
+def print_paths(g):
+    """Each required path: what atrest said, and the fact it rests on."""
+    try:
+        paths = results(json.loads(g.body('atrest-check')), 'path.dm_crypt')
+    except ValueError:
+        return
+    Tap.diag('%-8s %-8s %-24s %s' % ('path', 'status', 'basis', 'reason'))
+    for p in sorted(REQUIRED_PATHS):
+        c = paths.get(p) or {}
+        Tap.diag('%-8s %-8s %-24s %s' % (p, c.get('status'), (c.get('evidence') or {}).get('basis', '-'),
+                                         (c.get('summary') or '')[:90]))
+
+
 def print_table(rows):
     Tap.diag('%-3s %-12s %-40s %-34s %s' % ('sc', 'mapping', 'atrest view (cipher check)',
                                             'cryptsetup view', 'agree'))
@@ -510,6 +569,7 @@ def main(argv):
         rows = check_atrest(t, g)
         check_nocap(t, g)
         print_table(rows)
+        print_paths(g)
     print('1..%d' % t.n)
     return 1 if t.failed else 0
 

@@ -17,7 +17,7 @@ set -u
 ATREST=${1:-${ATREST:-}}
 LOG=${ATREST_VM_LOG:-${top_builddir:-.}/tests/vm/console.log}
 PY=${PYTHON3:-python3}
-NDATA=6
+NDATA=9
 n=0
 failed=0
 
@@ -69,7 +69,7 @@ ok $rc "initramfs built ($(du -k "$WORK/initrd.gz" 2>/dev/null | cut -f1) KiB)"
 [ $rc -eq 0 ] || { sed 's/^/# /' "$WORK/initrd.err"; finish; }
 t2=$(vm_now)
 
-vm_disks "$WORK" $NDATA
+vm_disks "$WORK" $NDATA "7 8"
 ok $? "sparse disk images created"
 
 vm_boot "$WORK" "$WORK/initrd.gz" $NDATA "$LOG"

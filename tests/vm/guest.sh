@@ -10,7 +10,8 @@
 MKE2FS=/usr/local/bin/mke2fs
 PBKDF="--pbkdf pbkdf2 --pbkdf-force-iterations 1000"
 ATREST_ARGS="--format json --config /tmp/atrest.conf"
-REQUIRE="--require-path /mnt/a --require-path /mnt/e --require-path /mnt/f --require-path /mnt/g"
+REQUIRE="--require-path /mnt/a --require-path /mnt/e --require-path /mnt/f --require-path /mnt/g
+	--require-path /mnt/i --require-path /mnt/j --require-path /mnt/k"
 
 # Run a command and print its stdout, then its stderr, as marked sections.
 section() {
@@ -70,7 +71,7 @@ disk_at() {
 
 wait_disks() {
 	n=0
-	while [ "$(ls -d /sys/class/block/sd? 2>/dev/null | wc -l)" -lt 8 ] && [ $n -lt 100 ]; do
+	while [ "$(ls -d /sys/class/block/sd? 2>/dev/null | wc -l)" -lt 11 ] && [ $n -lt 100 ]; do
 		sleep 0.1; n=$((n + 1))
 	done
 	for d in /sys/class/block/sd?; do
@@ -144,9 +145,42 @@ scen_fg() {
 # same format opened with the key in the dm table instead.
 scen_h() { luks_open h nokeyring luks2 aes-xts-plain64 512 "$DATA5" - --disable-keyring; }
 
+# LUKS2 online encryption started and not finished (`reencrypt --encrypt
+# --init-only`): the header names aes-xts-plain64 while the data is still
+# plaintext; the mapping is opened anyway, as it is after a reboot in the
+# middle of an online encryption.
+scen_i() {
+	newkey reenc
+	x cryptsetup reencrypt --encrypt --init-only --batch-mode --type luks2 \
+		-c aes-xts-plain64 -s 512 --reduce-device-size 8M $PBKDF \
+		--key-file /tmp/key.reenc "$DATA6" || return 1
+	x cryptsetup open --key-file /tmp/key.reenc "$DATA6" reenc || return 1
+	x $MKE2FS -q -t ext4 /dev/mapper/reenc || return 1
+	mkdir -p /mnt/i && x mount -t ext4 /dev/mapper/reenc /mnt/i || return 1
+	expect "scenario=i map=reenc type=LUKS2 cipher=aes-xts-plain64 key_bits=512 backing=$DATA6 mount=/mnt/i reencrypt=encrypt"
+}
+
+# overlayfs: the upper layer on dm-crypt (a), a lower layer on the plain LV (g).
+scen_j() {
+	mkdir -p /mnt/g/lower /mnt/a/upper /mnt/a/work /mnt/j || return 1
+	echo plain > /mnt/g/lower/file
+	x mount -t overlay overlay \
+		-o lowerdir=/mnt/g/lower,upperdir=/mnt/a/upper,workdir=/mnt/a/work /mnt/j || return 1
+	expect "scenario=j overlay=/mnt/j upper=/mnt/a lower=/mnt/g"
+}
+
+# btrfs over a dm-crypt mapping and a plain disk: mountinfo names only one.
+scen_k() {
+	luks_open k btrcrypt luks2 aes-xts-plain64 512 "$DATA7" - || return 1
+	x mkfs.btrfs -q -f -d single -m single /dev/mapper/btrcrypt "$DATA8" > /dev/null || return 1
+	# No udev to register the members: name the plain one at mount time.
+	mkdir -p /mnt/k && x mount -t btrfs -o "device=$DATA8" /dev/mapper/btrcrypt /mnt/k || return 1
+	expect "scenario=k btrfs=/mnt/k crypt=btrcrypt plain=$DATA8"
+}
+
 setup_scenarios() {
 	: > /tmp/expect
-	for s in a b c d e fg h; do
+	for s in a b c d e fg h i j k; do
 		section "setup $s" "scen_$s"
 	done
 	section expect cat /tmp/expect
@@ -170,6 +204,7 @@ views() {
 	section blkid /usr/local/bin/blkid
 	section lsblk /usr/local/bin/lsblk -J -o NAME,KNAME,MAJ:MIN,TYPE,SIZE,FSTYPE,MOUNTPOINTS
 	section mounts cat /proc/self/mountinfo
+	section btrfs-devices sh -c 'for d in /sys/fs/btrfs/*/devices/*; do echo "$d"; done' 
 	section swaps cat /proc/swaps
 	section crypto sh -c 'grep -m1 ^flags /proc/cpuinfo | tr " " "\n" | grep -x -e aes -e vaes -e avx2
 		grep -A2 "^name *: xts(aes)" /proc/crypto'
@@ -213,7 +248,8 @@ main() {
 		OS=$(disk_at 07 0) RESOURCE=$(disk_at 07 1)
 		DATA0=$(disk_at 08 0) DATA1=$(disk_at 08 1) DATA2=$(disk_at 08 2)
 		DATA3=$(disk_at 08 3) DATA4=$(disk_at 08 4) DATA5=$(disk_at 08 5)
-		echo "disks: os=$OS resource=$RESOURCE data=$DATA0,$DATA1,$DATA2,$DATA3,$DATA4,$DATA5"
+		DATA6=$(disk_at 08 6) DATA7=$(disk_at 08 7) DATA8=$(disk_at 08 8)
+		echo "disks: os=$OS resource=$RESOURCE data=$DATA0,$DATA1,$DATA2,$DATA3,$DATA4,$DATA5,$DATA6,$DATA7,$DATA8"
 		setup_scenarios
 		views
 		run_atrest

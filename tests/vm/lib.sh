@@ -3,7 +3,7 @@
 # the kernel, build the initramfs, make the disks and boot the guest.
 
 VM_DIR=$(cd "$(dirname "$0")" && pwd)
-VM_TIMEOUT=${ATREST_VM_TIMEOUT:-150}
+VM_TIMEOUT=${ATREST_VM_TIMEOUT:-480}
 
 # Milliseconds since the epoch, for the timings the test prints.
 vm_now() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -21,12 +21,15 @@ vm_initramfs() {
 		"$VM_DIR/guest.sh" "$2"
 }
 
-# Sparse raw images: OS and resource disk, then data LUNs 0..N-1.
+# Sparse raw images: OS and resource disk, then data LUNs 0..N-1, 64 MiB
+# each but the LUNs listed in $3, 256 MiB (btrfs wants more than 109 MiB).
 vm_disks() {
 	for d in os resource; do truncate -s 64M "$1/$d.img" || return 1; done
 	i=0
 	while [ $i -lt "$2" ]; do
-		truncate -s 64M "$1/lun$i.img" || return 1
+		size=64M
+		case " ${3:-} " in *" $i "*) size=256M ;; esac
+		truncate -s $size "$1/lun$i.img" || return 1
 		i=$((i + 1))
 	done
 }

@@ -18,10 +18,10 @@ export PATH="$PATH:/usr/sbin:/sbin"
 # ext4 and cbc are built into the cloud kernel and come out as "builtin".
 MODULES="virtio_pci virtio_scsi sd_mod virtio-rng dm-mod dm-crypt dm-zero
 	ecb xts cryptd crypto_simd aesni-intel essiv sha256-ssse3
-	af_alg algif_skcipher ext4"
+	af_alg algif_skcipher ext4 overlay btrfs"
 
 # Host tools copied into the guest (Debian packages in README.md).
-TOOLS="cryptsetup dmsetup lvm blkid lsblk capsh mke2fs"
+TOOLS="cryptsetup dmsetup lvm blkid lsblk capsh mke2fs mkfs.btrfs"
 
 ROOT=$(mktemp -d "${TMPDIR:-/tmp}/atrest-initrd.XXXXXX")
 trap 'rm -rf "$ROOT"' EXIT

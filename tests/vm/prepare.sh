@@ -18,7 +18,7 @@ check_tools() {
 	missing=
 	for pair in qemu-system-x86_64:qemu-system-x86 cpio:cpio depmod:kmod \
 		    modprobe:kmod cryptsetup:cryptsetup-bin dmsetup:dmsetup \
-		    lvm:lvm2 capsh:libcap2-bin blkid:util-linux lsblk:util-linux \
+		    lvm:lvm2 capsh:libcap2-bin blkid:util-linux lsblk:util-linux mkfs.btrfs:btrfs-progs \
 		    mke2fs:e2fsprogs ldd:libc-bin dpkg-deb:dpkg apt-get:apt \
 		    gzip:gzip; do
 		tool=${pair%%:*}

@@ -42,6 +42,14 @@ def oracle(g, nocap):
         ents.append(ent)
         checks.append({'id': 'dmcrypt.cipher', 'subject': name, 'status': status,
                        'evidence': {}})
+    for e in g.reenc:
+        name, k = e['map'], g.kname(e['map'])
+        ents.append({'name': name, 'device': '/dev/' + k, 'type': e['type'],
+                     'cipher': e['cipher'], 'key_bits': int(e['key_bits']),
+                     'backing': ['/dev/' + s for s in g.devmap.by_kname[k]['slaves']],
+                     'mountpoints': [e['mount']], 'source': 'header' if nocap else 'active'})
+        checks.append({'id': 'dmcrypt.cipher', 'subject': name, 'status': 'fail',
+                       'evidence': {'basis': 'reencryption_unfinished'}})
     for p, want in A.REQUIRED_PATHS.items():
         checks.append({'id': 'path.dm_crypt', 'subject': p, 'status': want})
     checks.append({'id': 'swap.encrypted', 'subject': '/dev/mapper/cryptswap',
@@ -93,6 +101,16 @@ CORRUPTIONS = [
      lambda d: entry(d, 'luks1cbc').update(type='LUKS2')),
     ('plain LV path passes path.dm_crypt', 'cap',
      lambda d: check(d, 'path.dm_crypt', '/mnt/g').update(status='pass')),
+    ('mapping mid reencrypt --encrypt passes dmcrypt.cipher', 'cap',
+     lambda d: check(d, 'dmcrypt.cipher', 'reenc').update(status='pass')),
+    ('its failure rests on no basis', 'cap',
+     lambda d: check(d, 'dmcrypt.cipher', 'reenc').update(evidence={})),
+    ('overlay with a plain lower layer passes path.dm_crypt', 'cap',
+     lambda d: check(d, 'path.dm_crypt', '/mnt/j').update(status='pass')),
+    ('btrfs with a plain member passes path.dm_crypt', 'cap',
+     lambda d: check(d, 'path.dm_crypt', '/mnt/k').update(status='pass')),
+    ('reencrypting path passes path.dm_crypt', 'cap',
+     lambda d: check(d, 'path.dm_crypt', '/mnt/i').update(status='pass')),
     ('verdict compliant', 'cap', lambda d: d.update(verdict='compliant')),
     ('a disk gets an Azure role', 'cap', lambda d: d['disks'][0].update(role='os')),
     ('plain mapping passes without CAP_SYS_ADMIN', 'nocap',
