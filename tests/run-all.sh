@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # The whole test suite, as CI runs it: the normal build's `make check`, the
 # same under ASan+UBSan, dm-crypt in a VM (`make check-vm`), the portable
-# binary in a Debian 11 root (`make check-portable`), and `make distcheck`.
-# Ends with one "N passed, N failed" line.
+# binary in a Debian 11 root (`make check-portable`), the container image
+# and pod (`make check-image`), and `make distcheck`. Ends with one "N
+# passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 [ -x configure ] || ./autogen.sh >/dev/null
@@ -47,26 +48,20 @@ build_and_check() { # DIR [configure options]
 # The slow Debian package build and lint runs once, in the first stage.
 ATREST_TEST_DEB=1 stage "build + make check" build_and_check _build
 stage "ASan+UBSan make check" build_and_check _build-san --enable-asan --enable-ubsan
-vm_tap() { # counts the TAP lines of check-vm, which runs outside the harness
-	(cd _build && ATREST_VM_REQUIRE=1 make -s check-vm) >_build/check-vm.out 2>&1
+tap_target() { # TARGET SHOW: runs a TAP target outside the harness, counts its lines
+	local target=$1 show=$2
+	(cd _build && make -s "$target") >"_build/$target.out" 2>&1
 	local r=$?
-	passed=$((passed + $(grep -c '^ok ' _build/check-vm.out)))
-	failed=$((failed + $(grep -c '^not ok ' _build/check-vm.out)))
-	grep -E '^not ok|^# (timings|sc |path |[a-k] |/mnt/)' _build/check-vm.out
+	passed=$((passed + $(grep -c '^ok ' "_build/$target.out")))
+	failed=$((failed + $(grep -c '^not ok ' "_build/$target.out")))
+	grep -E "^not ok|$show" "_build/$target.out"
+	[ $r -eq 0 ] || tail -40 "_build/$target.out"
 	return $r
 }
-stage "dm-crypt in qemu (make check-vm)" vm_tap
-portable_tap() { # the portable binary: built (libraries cached), gated, proven in Debian 11
-	(cd _build && make -s check-portable) >_build/portable.out 2>&1
-	local r=$?
-	passed=$((passed + $(grep -c '^ok ' _build/portable.out)))
-	failed=$((failed + $(grep -c '^not ok ' _build/portable.out)))
-	grep -E '^not ok|^Bail out|^#   (gate|max GLIBC|NEEDED)|^# (size|field-by-field|Debian 11 root)|^== portable|^portable:' \
-		_build/portable.out
-	[ $r -eq 0 ] || tail -40 _build/portable.out
-	return $r
-}
-stage "portable binary in a Debian 11 root (make check-portable)" portable_tap
+ATREST_VM_REQUIRE=1 stage "dm-crypt in qemu (make check-vm)" tap_target check-vm '^# (timings|sc |path |[a-k] |/mnt/)'
+stage "portable binary in a Debian 11 root (make check-portable)" tap_target check-portable \
+	'^Bail out|^#   (gate|max GLIBC|NEEDED)|^# (size|field-by-field|Debian 11 root)|^== portable|^portable:'
+ATREST_IMAGE_REQUIRE=1 stage "container image and pod (make check-image)" tap_target check-image '^# (image size|podman 4)'
 stage "make distcheck" bash -c 'cd _build && make -s distcheck >/dev/null'
 
 echo

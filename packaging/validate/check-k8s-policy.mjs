@@ -42,10 +42,22 @@ check("root filesystem is read-only", c.securityContext.readOnlyRootFilesystem =
 check("no service account token is mounted",
 	pod.automountServiceAccountToken === false && load("serviceaccount.yaml").automountServiceAccountToken === false);
 const hostVols = new Set(pod.volumes.filter((v) => v.hostPath).map((v) => v.name));
-for (const want of ["/sys", "/dev", "/run/udev", "/"])
+for (const want of ["/sys", "/dev", "/"])
 	check(`hostPath ${want} is mounted`, pod.volumes.some((v) => v.hostPath?.path === want));
+// A hostPath of type Directory that a node lacks keeps the pod from starting:
+// only paths every node has. Optional node files are image links into /host.
+check("host paths are only /, /sys and /dev (every node has them)",
+	pod.volumes.filter((v) => v.hostPath).every((v) => ["/", "/sys", "/dev"].includes(v.hostPath.path)));
 for (const m of c.volumeMounts.filter((m) => hostVols.has(m.name)))
 	check(`hostPath mount ${m.mountPath} is read-only`, m.readOnly === true);
+const mount = (path) => c.volumeMounts.find((m) => m.mountPath === path);
+for (const p of ["/sys", "/dev"])
+	check(`${p} is recursively read-only where the cluster can (IfPossible, no propagation)`,
+		mount(p)?.recursiveReadOnly === "IfPossible" && !mount(p)?.mountPropagation);
+check("/host follows the node's mounts (HostToContainer)", mount("/host")?.mountPropagation === "HostToContainer");
+// The runtime applies no seccomp profile to a privileged container.
+check("no seccompProfile claimed on a privileged container",
+	!(c.securityContext.privileged && (c.securityContext.seccompProfile || pod.securityContext?.seccompProfile)));
 check("no hostPath may be created on the node",
 	pod.volumes.filter((v) => v.hostPath).every((v) => v.hostPath.type === "Directory" || v.hostPath.type === "File"));
 
