@@ -48,9 +48,10 @@ build_and_check() { # DIR [configure options]
 # The slow Debian package build and lint runs once, in the first stage.
 ATREST_TEST_DEB=1 stage "build + make check" build_and_check _build
 stage "ASan+UBSan make check" build_and_check _build-san --enable-asan --enable-ubsan
-tap_target() { # TARGET SHOW: runs a TAP target outside the harness, counts its lines
+tap_target() { # TARGET SHOW [MAKE ARGS]: runs a TAP target outside the harness, counts its lines
 	local target=$1 show=$2
-	(cd _build && make -s "$target") >"_build/$target.out" 2>&1
+	shift 2
+	(cd _build && make -s "$target" "$@") >"_build/$target.out" 2>&1
 	local r=$?
 	passed=$((passed + $(grep -c '^ok ' "_build/$target.out")))
 	failed=$((failed + $(grep -c '^not ok ' "_build/$target.out")))
@@ -61,7 +62,9 @@ tap_target() { # TARGET SHOW: runs a TAP target outside the harness, counts its 
 ATREST_VM_REQUIRE=1 stage "dm-crypt in qemu (make check-vm)" tap_target check-vm '^# (timings|sc |path |[a-k] |/mnt/)'
 stage "portable binary in a Debian 11 root (make check-portable)" tap_target check-portable \
 	'^Bail out|^#   (gate|max GLIBC|NEEDED)|^# (size|field-by-field|Debian 11 root)|^== portable|^portable:'
-ATREST_IMAGE_REQUIRE=1 stage "container image and pod (make check-image)" tap_target check-image '^# (image size|podman 4)'
+# The image as published: the portable binary the stage above built.
+ATREST_IMAGE_REQUIRE=1 stage "container image and pod (make check-image)" tap_target check-image \
+	'^# (image size|podman 4)' "BINARY=$PWD/_build/atrest-portable"
 stage "make distcheck" bash -c 'cd _build && make -s distcheck >/dev/null'
 
 echo

@@ -19,11 +19,16 @@ version=$("$ATREST" version 2>/dev/null | sed -n '1s/^atrest //p')
 # node_exporter's official image (quay.io/prometheus/node-exporter), as
 # measured for issue 13: the peer the image's size is held against.
 NODE_EXPORTER_MB=23
-# The budget the image must stay under. The target is 25 MB; with Debian's
-# shared libcurl4 and libmicrohttpd12 the library closure alone is 25.1 MB
-# (their TLS and protocol stacks), so the shared build is held at 27 MB
-# until the portable binary (BINARY=) replaces the closure.
-MAX_BYTES=${ATREST_IMAGE_MAX_BYTES:-27000000}
+# The budget the image must stay under: 25 MB, below node_exporter's. The
+# published image carries the portable binary (make portable; CI passes it),
+# whose only libraries are glibc's. A binary linked against Debian's shared
+# libcurl4 and libmicrohttpd12 drags their TLS and protocol stacks in (a
+# 25.1 MB closure): such an image is held at 27 MB.
+if readelf -d "$ATREST" 2>/dev/null | grep -q 'NEEDED.*libcurl'; then
+	MAX_BYTES=${ATREST_IMAGE_MAX_BYTES:-27000000}
+else
+	MAX_BYTES=${ATREST_IMAGE_MAX_BYTES:-25000000}
+fi
 
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
