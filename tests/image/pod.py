@@ -51,7 +51,11 @@ def kube(ds_path, cm_path, image, port, imds_url, name, outdir):
                 del e["valueFrom"]
                 e["value"] = name
         # Kubernetes expands $(NODE_IP) in args; podman 4 does not.
-        c["args"] = [a.replace("$(NODE_IP):8937", "127.0.0.1:%d" % port) for a in c.get("args", [])]
+        # The node IP becomes loopback here, so the manifest's second, loopback
+        # listener (for node-problem-detector) would only take the fixed
+        # port 8937 from whatever else runs on this machine: dropped.
+        c["args"] = [a.replace("$(NODE_IP):8937", "127.0.0.1:%d" % port) for a in c.get("args", [])
+                     if a != "--listen=127.0.0.1:8937"]
         for m in c.get("volumeMounts", []):
             m["name"] = name + "-" + m["name"]
         if spec.get("hostNetwork"):
