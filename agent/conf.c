@@ -19,10 +19,15 @@ int config_init_default(struct config *c)
 		.arm_mode = ARM_MODE_AUTO,
 		.arm_start_jitter = -1,
 		.interval = ATREST_DEFAULT_INTERVAL,
+		.max_volume_series = ATREST_DEFAULT_MAX_VOLUME_SERIES,
 	};
 	c->imds_url = strdup(ATREST_DEFAULT_IMDS_URL);
 	c->arm_url = strdup(ATREST_DEFAULT_ARM_URL);
-	if (!c->imds_url || !c->arm_url || strv_extend(&c->listen, ATREST_DEFAULT_LISTEN) < 0) {
+	c->kubelet_dir = strdup(ATREST_DEFAULT_KUBELET_DIR);
+	c->pod_logs_dir = strdup(ATREST_DEFAULT_POD_LOGS_DIR);
+	if (!c->imds_url || !c->arm_url || !c->kubelet_dir || !c->pod_logs_dir ||
+	    strv_extend(&c->listen, ATREST_DEFAULT_LISTEN) < 0 ||
+	    strv_split_ws(ATREST_DEFAULT_RUNTIME_DIRS, &c->runtime_dirs) < 0) {
 		config_done(c);
 		return -ENOMEM;
 	}
@@ -42,6 +47,9 @@ void config_done(struct config *c)
 	free(c->object_id);
 	free(c->msi_res_id);
 	strv_free(c->listen);
+	free(c->kubelet_dir);
+	free(c->pod_logs_dir);
+	strv_free(c->runtime_dirs);
 	policy_done(&c->policy);
 	*c = (struct config){ 0 };
 }
@@ -262,12 +270,49 @@ static int handle_daemon(struct parse_state *st, const char *key, const char *v)
 	return FAIL("unknown key '%s' in section [daemon]", key);
 }
 
+/* An absolute directory path (no empty value: a default must be replaced,
+ * not silently dropped). */
+static int set_dir(struct parse_state *st, const char *key, const char *v, char **dst)
+{
+	if (v[0] != '/' || strpbrk(v, " \t"))
+		return FAIL("[kubernetes] %s: '%s' is not an absolute path", key, v);
+	return set_string(dst, v) == 0;
+}
+
+static int handle_kubernetes(struct parse_state *st, const char *key, const char *v)
+{
+	struct config *c = st->c;
+
+	if (streq(key, "kubelet_dir"))
+		return set_dir(st, key, v, &c->kubelet_dir);
+	if (streq(key, "pod_logs_dir"))
+		return set_dir(st, key, v, &c->pod_logs_dir);
+	if (streq(key, "runtime_dirs")) {
+		if (set_strv(&c->runtime_dirs, v) < 0)
+			return 0;
+		for (char **s = c->runtime_dirs; *s; s++)
+			if ((*s)[0] != '/')
+				return FAIL("[kubernetes] runtime_dirs: '%s' is not an absolute path",
+					    *s);
+		return 1;
+	}
+	if (streq(key, "max_volume_series")) {
+		if (safe_atou(v, &c->max_volume_series) < 0 ||
+		    c->max_volume_series > ATREST_MAX_VOLUME_SERIES_LIMIT)
+			return FAIL("[kubernetes] max_volume_series: '%s' is not a number in [0, %d]",
+				    v, ATREST_MAX_VOLUME_SERIES_LIMIT);
+		return 1;
+	}
+	return FAIL("unknown key '%s' in section [kubernetes]", key);
+}
+
 static const struct {
 	const char *name;
 	int (*handle)(struct parse_state *st, const char *key, const char *value);
 } sections[] = {
-	{ "imds", handle_imds },         { "arm", handle_arm },       { "policy", handle_policy },
-	{ "severity", handle_severity }, { "daemon", handle_daemon },
+	{ "imds", handle_imds },     { "arm", handle_arm },
+	{ "policy", handle_policy }, { "severity", handle_severity },
+	{ "daemon", handle_daemon }, { "kubernetes", handle_kubernetes },
 };
 
 /* libinih only strips ';' comments inside a line: also strip " # ..." so

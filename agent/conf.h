@@ -15,6 +15,14 @@
 /* Outside the exporter range 9100-9999, unassigned in Prometheus' list. */
 #define ATREST_DEFAULT_PORT 8937
 #define ATREST_DEFAULT_LISTEN "127.0.0.1:8937"
+/* Kubernetes: kubelet's --root-dir, the pod logs, the container runtime's
+ * state (containerd on AKS), and the cap on atrest_pod_volume_info series
+ * (AKS allows 250 pods a node; most have a few disk-backed volumes). */
+#define ATREST_DEFAULT_KUBELET_DIR "/var/lib/kubelet"
+#define ATREST_DEFAULT_POD_LOGS_DIR "/var/log/pods"
+#define ATREST_DEFAULT_RUNTIME_DIRS "/var/lib/containerd"
+#define ATREST_DEFAULT_MAX_VOLUME_SERIES 1000
+#define ATREST_MAX_VOLUME_SERIES_LIMIT 100000
 
 struct config {
 	char *imds_url;
@@ -33,6 +41,11 @@ struct config {
 
 	char **listen;
 	unsigned interval;
+
+	char *kubelet_dir;
+	char *pod_logs_dir;
+	char **runtime_dirs;
+	unsigned max_volume_series;
 };
 
 int config_init_default(struct config *c) _warn_unused_result_;

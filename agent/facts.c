@@ -22,5 +22,6 @@ void facts_done(struct facts *f)
 	}
 	free(f->paths);
 	bench_result_done(&f->bench);
+	kube_facts_done(&f->kube);
 	*f = (struct facts){ 0 };
 }

@@ -5,6 +5,7 @@
 
 #include <time.h>
 
+#include "agent/kube.h"
 #include "imds/arm/arm.h"
 #include "imds/imds.h"
 #include "probes/bench.h"
@@ -41,6 +42,8 @@ struct facts {
 	size_t n_paths;
 
 	struct bench_result bench; /* status OFF when skipped */
+
+	struct kube_facts kube; /* enabled false when this is no Kubernetes node */
 
 	time_t gathered_at;
 	double gather_seconds;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "agent/gather.h"
+#include "agent/kube.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "lib/strutil.h"
@@ -179,6 +180,81 @@ static void gather_paths(const struct gather_options *o, struct facts *f)
 	}
 }
 
+/* A node directory as mountinfo names it: symlinks resolved inside the
+ * sysroot. *exists false when it is missing. */
+static char *node_dir(const struct sysroot *sr, const char *path, bool *exists)
+{
+	char *resolved = NULL;
+
+	*exists = sysroot_chase(sr, path, &resolved) >= 0;
+	return *exists ? resolved : strdup(path);
+}
+
+/* kubelet's view of the pods and their volumes, then each tied to disks.
+ * Not a Kubernetes node (no kubelet directory, no NODE_NAME): the section
+ * stays off. */
+static void gather_kube(const struct gather_options *o, struct facts *f)
+{
+	const struct config *c = o->conf;
+	struct kube_facts *k = &f->kube;
+	struct kubelet_scan_options so = {
+		.kubelet_dir = c->kubelet_dir,
+		.pod_logs_dir = c->pod_logs_dir,
+	};
+	const char *node = getenv("NODE_NAME");
+	size_t n = 2 + strv_length(c->runtime_dirs), nd = 0;
+	_cleanup_free_ const char **paths = calloc(n, sizeof(char *)),
+				  **roles = calloc(n, sizeof(char *));
+	_cleanup_free_ bool *exists = calloc(n, sizeof(bool));
+	_cleanup_free_ char *kdir = NULL;
+	int r;
+
+	k->node_name = !isempty(node) ? strdup(node) : NULL;
+	k->max_series = c->max_volume_series;
+	kdir = node_dir(o->sr, c->kubelet_dir, &exists[0]);
+	so.kubelet_dir = kdir;
+	r = kubelet_scan(o->sr, &so, &k->kubelet, &k->error);
+	k->enabled = k->kubelet.present || k->node_name || r < 0;
+	if (!k->enabled)
+		return;
+	if (r < 0) {
+		k->status = r;
+		return;
+	}
+	if (!k->kubelet.present) {
+		/* NODE_NAME says Kubernetes, but kubelet's state is not where
+		 * we look: no pod can be placed, and the remedy is a setting. */
+		k->status = -ENOENT;
+		k->error = strprintf("NODE_NAME is set but %s/pods is not there: set [kubernetes] "
+				     "kubelet_dir (in the DaemonSet the node's / is under /host)",
+				     c->kubelet_dir);
+		return;
+	}
+	if (!paths || !roles || !exists || !kdir)
+		goto oom;
+	/* kubelet's own directory, then the runtime's, then the pod logs. */
+	paths[nd] = kdir;
+	roles[nd++] = "kubelet";
+	for (char **d = c->runtime_dirs; d && *d; d++) {
+		paths[nd] = node_dir(o->sr, *d, &exists[nd]);
+		roles[nd++] = "runtime";
+	}
+	paths[nd] = node_dir(o->sr, c->pod_logs_dir, &exists[nd]);
+	roles[nd++] = "pod_logs";
+	r = kube_map(f, &(struct kube_map_options){ .dir_paths = paths,
+						    .dir_roles = roles,
+						    .dir_exists = exists,
+						    .n_dirs = nd,
+						    .max_series = c->max_volume_series });
+	for (size_t i = 1; i < nd; i++)
+		free((char *)paths[i]);
+	if (r >= 0)
+		return;
+oom:
+	k->status = -ENOMEM;
+	k->error = strdup("out of memory mapping the pods' volumes");
+}
+
 static void gather_bench(const struct gather_options *o, struct facts *f)
 {
 	struct bench_options bo;
@@ -222,6 +298,7 @@ static const struct gather_source sources[] = {
 	{ "mounts", GATHER_STORAGE, gather_mounts, STATUS_OF(mounts_src.status) },
 	{ "swaps", GATHER_STORAGE, gather_swaps, STATUS_OF(swaps_src.status) },
 	{ "paths", GATHER_STORAGE, gather_paths, -1 },
+	{ "kubernetes", GATHER_KUBE, gather_kube, -1 },
 	{ "bench", GATHER_BENCH, gather_bench, STATUS_OF(bench.status) },
 };
 

@@ -13,7 +13,8 @@ enum gather_set {
 	GATHER_CLOUD = 1u << 0,   /* IMDS, then ARM */
 	GATHER_STORAGE = 1u << 1, /* block graph, mounts, swaps, required paths */
 	GATHER_BENCH = 1u << 2,   /* the AES-XTS benchmark */
-	GATHER_ALL = GATHER_CLOUD | GATHER_STORAGE | GATHER_BENCH,
+	GATHER_KUBE = 1u << 3,    /* kubelet's pods and volumes, tied to disks (after STORAGE) */
+	GATHER_ALL = GATHER_CLOUD | GATHER_STORAGE | GATHER_BENCH | GATHER_KUBE,
 };
 
 struct gather_options {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "imds/ca-bundle.h"
 #include "imds/http-util.h"
 #include "lib/macro.h"
 #include "lib/timeutil.h"
@@ -15,9 +16,20 @@
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result = CURLE_FAILED_INIT;
 
+#ifdef ATREST_PORTABLE
+/* The portable build's libcurl knows no CA bundle of its own: the
+ * distribution's, unless SSL_CERT_FILE names one (OpenSSL's defaults,
+ * which libcurl falls back to, honour it). */
+static const char *ca_bundle;
+#endif
+
 static void curl_init_once(void)
 {
 	curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+#ifdef ATREST_PORTABLE
+	if (!getenv("SSL_CERT_FILE"))
+		ca_bundle = ca_bundle_find("");
+#endif
 }
 
 CURLcode http_global_init(void)
@@ -71,6 +83,11 @@ CURLcode http_easy_setup(CURL *c, const struct http_easy_opts *o)
 	SET(CURLOPT_CONNECTTIMEOUT_MS, ms_of(MIN(left, o->connect_timeout)));
 	SET(CURLOPT_WRITEFUNCTION, o->write_cb);
 	SET(CURLOPT_WRITEDATA, o->write_data);
+#ifdef ATREST_PORTABLE
+	http_global_init();
+	if (ca_bundle)
+		SET(CURLOPT_CAINFO, ca_bundle);
+#endif
 #undef SET
 	return cc;
 }

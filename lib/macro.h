@@ -11,6 +11,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define _unused_ __attribute__((unused))
@@ -39,6 +40,13 @@
 		(fd) = -1;           \
 		_take_fd;            \
 	})
+
+/* The calling thread's id. glibc wraps gettid() only since 2.30; the portable
+ * build must run on 2.28 (RHEL 8). */
+static inline pid_t thread_id(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
 
 static inline bool streq(const char *a, const char *b)
 {

@@ -67,7 +67,7 @@ static unsigned lower_priority(const struct bench_options *opts)
 		return 2;
 	if (opts->idle_priority && sched_setscheduler(0, SCHED_IDLE, &sp) == 0)
 		return 0;
-	return setpriority(PRIO_PROCESS, (id_t)gettid(), 19) == 0 ? 1 : 3;
+	return setpriority(PRIO_PROCESS, (id_t)thread_id(), 19) == 0 ? 1 : 3;
 }
 
 static void note_priority(struct bench_result *res, unsigned got)

@@ -56,6 +56,68 @@ static void fixture_bench(struct bench_result *b)
 	memcpy(b->samples, s, sizeof(s));
 }
 
+/* Two pods on the node: db-0's PV on LUN 0, an emptyDir on the OS disk and
+ * a token in tmpfs; web-1's PV, whose name needs escaping, that cannot be
+ * placed, and a second emptyDir left out by a cap of three series. */
+static void fixture_kube(struct kube_facts *k)
+{
+	static const struct {
+		unsigned pod;
+		const char *name;
+		enum kube_volume_kind kind;
+		const char *pv, *subject;
+		enum kube_backing backing;
+		bool metric;
+	} vols[] = {
+		{ 0, "pvc-5a0f3c2e-8d4b-4e1f-9c6a-1b2d3e4f5a6b", KVOL_CSI,
+		  "pvc-5a0f3c2e-8d4b-4e1f-9c6a-1b2d3e4f5a6b", "lun:0", KUBE_ON_DISK, true },
+		{ 0, "scratch", KVOL_EMPTY_DIR, NULL, "os", KUBE_ON_DISK, true },
+		{ 0, "kube-api-access-9xk2p", KVOL_PROJECTED, NULL, NULL, KUBE_IN_MEMORY, false },
+		{ 1, "pv-\"odd\"", KVOL_CSI, "pv-\"odd\"", NULL, KUBE_UNKNOWN, true },
+		{ 1, "cache", KVOL_EMPTY_DIR, NULL, "os", KUBE_ON_DISK, false },
+	};
+	static const char *const pods[][3] = {
+		{ "shop", "db-0", "1c7e2f3a-4b5d-4e6f-8a9b-0c1d2e3f4a5b" },
+		{ "shop", "web-1", "7b8c9d0e-1f2a-4b3c-9d4e-5f6a7b8c9d0e" },
+	};
+	struct kubelet_state *ks = &k->kubelet;
+
+	*k = (struct kube_facts){ .enabled = true,
+				  .node_name = strdup("aks-node-0"),
+				  .max_series = 3,
+				  .series = 3,
+				  .series_dropped = 1 };
+	ks->present = true;
+	ks->root = strdup("/var/lib/kubelet");
+	ks->pods = calloc(ARRAY_SIZE(pods), sizeof(*ks->pods));
+	k->pods = calloc(ARRAY_SIZE(pods), sizeof(*k->pods));
+	for (size_t i = 0; i < ARRAY_SIZE(pods); i++) {
+		struct kubelet_pod *p = &ks->pods[ks->n_pods++];
+
+		p->namespace = strdup(pods[i][0]);
+		p->name = strdup(pods[i][1]);
+		p->uid = strdup(pods[i][2]);
+		p->volumes = calloc(ARRAY_SIZE(vols), sizeof(*p->volumes));
+		k->pods[k->n_pods].p = p;
+		k->pods[k->n_pods++].volumes = calloc(ARRAY_SIZE(vols),
+						      sizeof(struct kube_volume_fact));
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(vols); i++) {
+		struct kubelet_pod *p = &ks->pods[vols[i].pod];
+		struct kube_pod_fact *pf = &k->pods[vols[i].pod];
+		struct kubelet_volume *v = &p->volumes[p->n_volumes++];
+		struct kube_volume_fact *vf = &pf->volumes[pf->n_volumes++];
+
+		*v = (struct kubelet_volume){ .kind = vols[i].kind, .name = strdup(vols[i].name) };
+		*vf = (struct kube_volume_fact){ .v = v,
+						 .pv = strdup_or_null(vols[i].pv),
+						 .metric = vols[i].metric };
+		vf->place.backing = vols[i].backing;
+		if (vols[i].subject)
+			(void)strv_extend(&vf->place.subjects, vols[i].subject);
+	}
+}
+
 void fixture_facts(struct facts *f)
 {
 	struct block_graph *g = &f->graph;
@@ -75,6 +137,7 @@ void fixture_facts(struct facts *f)
 	add_dev(g, "dm-1", BLK_DM, ROLE_OTHER, -1);
 	set_crypt(&g->devs[6], FIXTURE_ODD_SUBJECT, NULL, NULL, NULL, 0);
 	fixture_bench(&f->bench);
+	fixture_kube(&f->kube);
 	f->gathered_at = FIXTURE_GENERATED_AT;
 	f->gather_seconds = 0.25;
 }
@@ -94,6 +157,7 @@ void fixture_facts_done(struct facts *f)
 	free(f->graph.devs);
 	free(f->bench.samples);
 	free(f->hostname);
+	kube_facts_done(&f->kube);
 	*f = (struct facts){};
 }
 

@@ -362,6 +362,16 @@ CMK = ("EncryptionAtRestWithCustomerKey", DES1)
 BOTH = ("EncryptionAtRestWithPlatformAndCustomerKeys", DES1)
 PMK = ("EncryptionAtRestWithPlatformKey", None)
 ALL_CMK = {"os": CMK, "data0": CMK, "data1": CMK}
+AKS_SUB = "/subscriptions/8c56d827-5f07-45ce-8f2b-6c5001db5c6f"
+AKS_RG = AKS_SUB + "/resourceGroups/MC_rg-aks_aks-prod_westeurope/providers/Microsoft.Compute"
+AKS_PV = ("pvc-5a0f3c2e-8d4b-4e1f-9c6a-1b2d3e4f5a6b", "pvc-9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b")
+AKS_DISK_IDS = {"os": AKS_RG + "/disks/aks-nodepool1-31718369-vmss000004_OsDisk_1_ca24f807e5e0549d99bb088251f7e8ef",
+                "data0": AKS_RG + "/disks/" + AKS_PV[0], "data1": AKS_RG + "/disks/" + AKS_PV[1]}
+AKS_PV_TAGS = [{"kubernetes.io-created-for-pv-name": pv,
+                "kubernetes.io-created-for-pvc-name": pvc,
+                "kubernetes.io-created-for-pvc-namespace": "shop",
+                "k8s-azure-created-by": "kubernetes-azure-dd"}
+               for pv, pvc in zip(AKS_PV, ("data-db-0", "web-content"))]
 
 # A scenario: per disk (encryption type, DES id) or a fault; the VM, each
 # DES and the token endpoint "ok" or a fault. Faults: an HTTP status (int),
@@ -400,6 +410,23 @@ ARM_SCENARIOS = {
     "tok400": {"token": 400}, "tok404": {"token": 404}, "tok500": {"token": 500},
     "tokmalformed": {"token": "malformed"}, "tokwrongtypes": {"token": "wrongtypes"},
     "tokbadchars": {"token": "badchars"}, "tokshortlived": {"token": "shortlived"},
+    # The aks-pv fixture node: its own IMDS document and disk ids; the OS
+    # disk and PV A (LUN 0) on a DES, PV B (LUN 1) on a platform key, each
+    # PV disk tagged by the CSI driver.
+    "aks": {"doc": "aks-pv", "disk_ids": AKS_DISK_IDS,
+            "disks": {"os": CMK, "data0": CMK, "data1": PMK},
+            "tags": {"data0": AKS_PV_TAGS[0], "data1": AKS_PV_TAGS[1]}},
+    # Every disk on the DES; and the node identity without read rights on LUN 1.
+    "akscmk": {"doc": "aks-pv", "disk_ids": AKS_DISK_IDS,
+               "tags": {"data0": AKS_PV_TAGS[0], "data1": AKS_PV_TAGS[1]}},
+    "aks403": {"doc": "aks-pv", "disk_ids": AKS_DISK_IDS,
+               "disks": {"os": CMK, "data0": CMK, "data1": 403},
+               "tags": {"data0": AKS_PV_TAGS[0]}},
+    # The same, but ARM's tag on LUN 1 names another PV than kubelet mounts.
+    "akstagconflict": {"doc": "aks-pv", "disk_ids": AKS_DISK_IDS,
+                       "disks": {"os": CMK, "data0": CMK, "data1": PMK},
+                       "tags": {"data0": AKS_PV_TAGS[0], "data1": {
+                           "kubernetes.io-created-for-pv-name": "pvc-00000000-1111-4222-8333-444444444444"}}},
 }
 
 ARM_ERRORS = {
@@ -432,6 +459,8 @@ def arm_imds(handler, name, rest, query):
         return handler.send_json(200, {"apiVersions": handler.versions()})
     if rest != "/metadata/instance":
         return handler.error(404, "Not found")
+    if scen.get("doc"):
+        return handler.send_json(200, handler.server.find_doc(scen["doc"]))
     return handler.send_json(200, arm_imds_doc(handler, scen.get("imds", {})))
 
 
@@ -524,11 +553,22 @@ def arm_fault(handler, name, key, fault):
     return True
 
 
-def arm_resources(scen):
+def disk_ids(scen):
+    return scen.get("disk_ids", DISK_IDS)
+
+
+def scen_vm_id(handler, scen):
+    if scen.get("doc"):
+        return handler.server.find_doc(scen["doc"])["compute"]["resourceId"]
+    return VM_ID
+
+
+def arm_resources(handler, scen):
     """Lower-cased resource id -> (kind, key)."""
     res = {VM_ID.lower(): ("vm", "vm"), PLAIN_VM_ID.lower(): ("vm", "vm"),
+           scen_vm_id(handler, scen).lower(): ("vm", "vm"),
            DES1.lower(): ("des", "des1"), DES2.lower(): ("des", "des2")}
-    for k, v in DISK_IDS.items():
+    for k, v in disk_ids(scen).items():
         res[v.lower()] = ("disk", k)
     return res
 
@@ -537,14 +577,14 @@ def arm_disk_spec(scen, key):
     return scen.get("disks", ALL_CMK).get(key)
 
 
-def arm_vm_doc(scen):
+def arm_vm_doc(handler, scen):
     doc = arm_sample("azure-rest-api-specs_ComputeRP_2024-11-01_"
                      "VirtualMachineScaleSetVM_Get_WithVMSizeProperties.json")
-    doc["id"] = VM_ID
+    doc["id"] = scen_vm_id(handler, scen)
     sp = doc["properties"]["storageProfile"]
 
     def managed(key):
-        m = {"storageAccountType": "Premium_LRS", "id": DISK_IDS[key]}
+        m = {"storageAccountType": "Premium_LRS", "id": disk_ids(scen)[key]}
         spec = arm_disk_spec(scen, key)
         if isinstance(spec, tuple) and isinstance(spec[0], str) and spec[1]:
             m["diskEncryptionSet"] = {"id": spec[1]}
@@ -563,9 +603,11 @@ def arm_vm_doc(scen):
 
 def arm_disk_doc(scen, key, spec):
     doc = arm_sample("azure-rest-api-specs_DiskRP_2025-01-02_Disk_Get.json")
-    doc["id"] = DISK_IDS[key]
-    doc["name"] = DISK_IDS[key].rsplit("/", 1)[1]
+    doc["id"] = disk_ids(scen)[key]
+    doc["name"] = disk_ids(scen)[key].rsplit("/", 1)[1]
     doc["properties"].pop("encryptionSettingsCollection", None)
+    if key in scen.get("tags", {}):
+        doc["tags"] = scen["tags"][key]
     if spec == "noencryption":
         doc["properties"].pop("encryption", None)
         return doc
@@ -600,7 +642,7 @@ def arm_route(handler, url, query):
         return arm_error(handler, 404)
     if handler.headers.get("Authorization") != "Bearer " + handler.server.token:
         return arm_error(handler, 401)
-    found = arm_resources(scen).get(rid.lower())
+    found = arm_resources(handler, scen).get(rid.lower())
     if found is None:
         return arm_error(handler, 404)
     kind, key = found
@@ -610,7 +652,7 @@ def arm_route(handler, url, query):
         return handler.send_body(400, body)
     if kind == "vm":
         if not arm_fault(handler, name, key, scen.get("vm")):
-            handler.send_json(200, arm_vm_doc(scen))
+            handler.send_json(200, arm_vm_doc(handler, scen))
     elif kind == "disk":
         spec = arm_disk_spec(scen, key)
         if not arm_fault(handler, name, key, spec):

@@ -4,7 +4,7 @@
 the loopback IMDS serving the node's document, and compares each check's
 status, the verdict and the exit code with the expected results kept apart
 in tests/fixtures/expected. Prints TAP and, as diagnostics, the matrix."""
-import json, os, shlex, signal, subprocess, sys, tempfile, time
+import fnmatch, json, os, shlex, signal, subprocess, sys, tempfile, time
 
 top = os.environ.get("top_srcdir") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 atrest = os.environ.get("ATREST", "./atrest")
@@ -55,6 +55,57 @@ def verdicts():
     return v
 
 
+def kube_expected(scenario):
+    path = os.path.join(fx, "expected", scenario + ".kube.tsv")
+    if not os.path.exists(path):
+        return None
+    rows = []
+    with open(path) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                rows.append(line.rstrip("\n").split("\t"))
+    return rows
+
+
+def check_kube(s, scen, report, rows):
+    """The report's kubernetes section against expected/<s>.kube.tsv: every
+    volume matched by exactly one row (a '*' row by as many as it counts),
+    every disk's PV, the node directories."""
+    k = report.get("kubernetes")
+    if not ok(k is not None and k["status"] == "ok", f"{s}: kubernetes section present and ok"):
+        return
+    ok(k["node"] == scen.get("hostname"), f"{s}: node name from NODE_NAME ({k['node']})")
+    vols = [("uid:" + p["uid"] if p["name"] is None else p["namespace"] + "/" + p["name"], v)
+            for p in k["pods"] for v in p["volumes"]]
+    for r in [r for r in rows if r[0] not in ("disk", "dir")]:
+        pod, name, kind, backing, subject = r[:5]
+        hits = [v for who, v in vols if fnmatch.fnmatchcase(who, pod) and v["name"] == name]
+        want_n = int(r[5]) if len(r) > 5 else 1
+        got = sorted({(v["kind"], v["backing"], v["disk_subject"] or "-") for v in hits})
+        ok(len(hits) == want_n and got == [(kind, backing, subject)],
+           f"{s}: {pod} {name}: {kind} on {backing} {subject}" + (f" x{want_n}" if want_n > 1 else ""))
+        if got != [(kind, backing, subject)]:
+            print(f"#   got {got} for {len(hits)} volumes: {[v['reason'] for v in hits][:2]}")
+        if backing == "unknown":
+            ok(all(v["reason"] for v in hits), f"{s}: {pod} {name}: unknown says why")
+        vols = [(who, v) for who, v in vols if not (fnmatch.fnmatchcase(who, pod) and v["name"] == name)]
+    ok(not vols, f"{s}: no volume beyond the expected ones ({[(w, v['name']) for w, v in vols][:3]})")
+    dirs = {(d["role"], d["path"]): d for d in k["node_dirs"]}
+    for _, role, path, backing, subject in [r for r in rows if r[0] == "dir"]:
+        d = dirs.get((role, path))
+        ok(d and d["backing"] == backing and (d["disk_subject"] or "-") == subject,
+           f"{s}: {role} directory {path} on {backing} {subject}")
+    disks = {d["name"]: d for d in report["disks"]}
+    for _, dev, pv in [r for r in rows if r[0] == "disk"]:
+        got = disks.get(dev, {}).get("pv") or "-"
+        ok(got == pv, f"{s}: disk {dev} backs PV {pv} (got {got})")
+    want_series = sum(1 for p in k["pods"] for v in p["volumes"] if v["backing"] != "memory")
+    ok(k["volume_series"] + k["volume_series_dropped"] >= want_series and
+       k["volume_series"] <= k["max_volume_series"],
+       f"{s}: {k['volume_series']} volume series within the cap of {k['max_volume_series']}, "
+       f"{k['volume_series_dropped']} dropped")
+
+
 def build(scenario):
     out = subprocess.run(["sh", os.path.join(fx, "run-node.sh"), scenario],
                          capture_output=True, text=True)
@@ -98,8 +149,12 @@ def run_one(s, port, want_verdict, matrix):
     conf = scen.get("conf")
     if conf:
         cmd += ["--config", os.path.join(fx, "conf", conf + ".conf")]
+    env = dict(os.environ)
+    env.pop("NODE_NAME", None)
+    if kube_expected(s) is not None:
+        env["NODE_NAME"] = scen.get("hostname", s)
     t0 = time.monotonic()
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
     wall = time.monotonic() - t0
     try:
         report = json.loads(p.stdout)
@@ -127,6 +182,12 @@ def run_one(s, port, want_verdict, matrix):
     ok(p.returncode == code, f"{s}: exit code {code} (got {p.returncode})")
     ok(not [c for c in report["checks"] if c["status"] == "pass" and not c["evidence"]],
        f"{s}: every pass carries evidence")
+    kube = kube_expected(s)
+    if kube is not None:
+        check_kube(s, scen, report, kube)
+    else:
+        ok(report.get("kubernetes") is None and not os.path.isdir(os.path.join(root, "var/lib/kubelet/pods")),
+           f"{s}: no kubernetes section on a node without kubelet's pods/")
     matrix.append(f"{s:<24} verdict {report['verdict']} exit {p.returncode} in {wall:.2f} s")
 
 

@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # The whole test suite, as CI runs it: the normal build's `make check`, the
-# same under ASan+UBSan, dm-crypt in a VM (`make check-vm`), the arm64
-# cross build's `make check` under qemu-user and its dm-crypt VM under
-# qemu-system-aarch64 (with the arm64 .deb), and `make distcheck`. Ends
-# with one "N passed, N failed" line.
+# same under ASan+UBSan, dm-crypt in a VM (`make check-vm`), the portable
+# binary in a Debian 11 root (`make check-portable`), the container image
+# and pod (`make check-image`), the arm64 cross build's `make check` under
+# qemu-user and its dm-crypt VM under qemu-system-aarch64 (with the arm64
+# .deb), and `make distcheck`. Ends with one "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 [ -x configure ] || ./autogen.sh >/dev/null
@@ -48,16 +49,24 @@ build_and_check() { # DIR [configure options]
 # The slow Debian package build and lint runs once, in the first stage.
 ATREST_TEST_DEB=1 stage "build + make check" build_and_check _build
 stage "ASan+UBSan make check" build_and_check _build-san --enable-asan --enable-ubsan
-vm_tap() { # [BUILDDIR]: counts the TAP lines of check-vm, which runs outside the harness
-	local dir=${1:-_build}
-	(cd "$dir" && ATREST_VM_REQUIRE=1 make -s check-vm) >"$dir/check-vm.out" 2>&1
+tap_target() { # DIR TARGET SHOW [MAKE ARGS]: runs a TAP target outside the harness, counts its lines
+	local dir=$1 target=$2 show=$3
+	shift 3
+	(cd "$dir" && make -s "$target" "$@") >"$dir/$target.out" 2>&1
 	local r=$?
-	passed=$((passed + $(grep -c '^ok ' "$dir/check-vm.out")))
-	failed=$((failed + $(grep -c '^not ok ' "$dir/check-vm.out")))
-	grep -E '^not ok|^# (timings|sc |path |[a-k] |/mnt/)|guest kernel|benchmark names' "$dir/check-vm.out"
+	passed=$((passed + $(grep -c '^ok ' "$dir/$target.out")))
+	failed=$((failed + $(grep -c '^not ok ' "$dir/$target.out")))
+	grep -E "^not ok|$show" "$dir/$target.out"
+	[ $r -eq 0 ] || tail -40 "$dir/$target.out"
 	return $r
 }
-stage "dm-crypt in qemu (make check-vm)" vm_tap
+VM_SHOW='^# (timings|sc |path |[a-k] |/mnt/)|guest kernel|benchmark names'
+ATREST_VM_REQUIRE=1 stage "dm-crypt in qemu (make check-vm)" tap_target _build check-vm "$VM_SHOW"
+stage "portable binary in a Debian 11 root (make check-portable)" tap_target _build check-portable \
+	'^Bail out|^#   (gate|max GLIBC|NEEDED)|^# (size|field-by-field|Debian 11 root)|^== portable|^portable:'
+# The image as published: the portable binary the stage above built.
+ATREST_IMAGE_REQUIRE=1 stage "container image and pod (make check-image)" tap_target _build check-image \
+	'^# (image size|podman 4)' "BINARY=$PWD/_build/atrest-portable"
 
 # arm64 (tests/cross/README.md): the cross toolchain and arm64 packages
 # (packaging/cross/setup.sh, idempotent), the arm64 root (cached by
@@ -75,7 +84,8 @@ stage "arm64: cross toolchain and arm64 root" arm64_setup
 if [ -n "$ARM64_ROOT" ]; then
 	ATREST_TEST_DEB=1 stage "arm64: cross build + make check (qemu-user)" build_and_check \
 		_build-arm64 --host=aarch64-linux-gnu "ATREST_EMULATOR=qemu-aarch64-static -L $ARM64_ROOT"
-	stage "arm64: dm-crypt in qemu-system-aarch64 (make check-vm)" vm_tap _build-arm64
+	ATREST_VM_REQUIRE=1 stage "arm64: dm-crypt in qemu-system-aarch64 (make check-vm)" \
+		tap_target _build-arm64 check-vm "$VM_SHOW"
 fi
 stage "make distcheck" bash -c 'cd _build && make -s distcheck >/dev/null'
 

@@ -159,7 +159,7 @@ static void test_disk(void)
 	char *type = NULL, *des = NULL;
 	_cleanup_free_ char *err = NULL;
 
-	if (ok(body && arm_parse_disk(body, strlen(body), &type, &des, &err) == 0,
+	if (ok(body && arm_parse_disk(body, strlen(body), &type, &des, NULL, &err) == 0,
 	       "Disk sample parses")) {
 		is_str(type, "EncryptionAtRestWithPlatformKey", "sample is platform key");
 		ok(!des, "sample has no DES");
@@ -171,7 +171,7 @@ static void test_disk(void)
 		int r;
 
 		type = des = NULL;
-		r = arm_parse_disk(rows[i].body, strlen(rows[i].body), &type, &des, &e);
+		r = arm_parse_disk(rows[i].body, strlen(rows[i].body), &type, &des, NULL, &e);
 		is_int(r, rows[i].r, "disk row %zu: result", i);
 		if (r == 0) {
 			is_str(type, rows[i].type, "disk row %zu: type", i);
@@ -179,6 +179,36 @@ static void test_disk(void)
 		}
 		free(type);
 		free(des);
+	}
+	{
+		/* The CSI driver's tag; another type or a control character is no fact. */
+		static const struct {
+			const char *tags;
+			const char *pv;
+		} tags[] = {
+			{ "{\"kubernetes.io-created-for-pv-name\":\"pvc-1f0e\",\"k8s-azure-created-by\":\"kubernetes-azure-dd\"}",
+			  "pvc-1f0e" },
+			{ "{\"kubernetes.io-created-for-pvc-name\":\"data\"}", NULL },
+			{ "{\"kubernetes.io-created-for-pv-name\":7}", NULL },
+			{ "{\"kubernetes.io-created-for-pv-name\":\"a\\u0001\"}", NULL },
+			{ "[\"kubernetes.io-created-for-pv-name\"]", NULL },
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(tags); i++) {
+			_cleanup_free_ char *doc =
+				strprintf("{\"properties\":{\"encryption\":{\"type\":\"EncryptionAtRestWithPlatformKey\"}},\"tags\":%s}",
+					  tags[i].tags);
+			_cleanup_free_ char *e = NULL;
+			char *pv = NULL;
+
+			type = des = NULL;
+			is_int(arm_parse_disk(doc, strlen(doc), &type, &des, &pv, &e), 0,
+			       "tags row %zu parses", i);
+			is_str(pv, tags[i].pv, "tags row %zu: PV name", i);
+			free(type);
+			free(des);
+			free(pv);
+		}
 	}
 }
 

@@ -34,7 +34,9 @@ static void test_full(void)
 		     "expected_des = /subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/diskEncryptionSets/des1\n"
 		     "min_bench_bytes_per_second = 1000000\n"
 		     "[severity]\nhost.encryption_at_host = warning\nswap.encrypted = ignore\n"
-		     "[daemon]\nlisten = 127.0.0.1:9 [::1]:8937\ninterval = 30\n",
+		     "[daemon]\nlisten = 127.0.0.1:9 [::1]:8937\ninterval = 30\n"
+		     "[kubernetes]\nkubelet_dir = /host/var/lib/kubelet\npod_logs_dir = /host/var/log/pods\n"
+		     "runtime_dirs = /host/var/lib/containerd /host/var/lib/docker\nmax_volume_series = 0\n",
 		     &c, &err);
 
 	is_int(r, 0, "a complete file loads");
@@ -55,6 +57,10 @@ static void test_full(void)
 	is_int(c.policy.severity[CHECK_DISK_TEMP], SEV_CRITICAL, "default severity kept");
 	is_str(c.listen[1], "[::1]:8937", "IPv6 listen address");
 	is_int(c.interval, 30, "daemon.interval");
+	is_str(c.kubelet_dir, "/host/var/lib/kubelet", "kubernetes.kubelet_dir");
+	is_str(c.pod_logs_dir, "/host/var/log/pods", "kubernetes.pod_logs_dir");
+	is_str(c.runtime_dirs[1], "/host/var/lib/docker", "kubernetes.runtime_dirs");
+	is_int(c.max_volume_series, 0, "kubernetes.max_volume_series 0 (no series)");
 	free(err);
 	config_done(&c);
 }
@@ -69,6 +75,10 @@ static void test_defaults(void)
 	is_str(c.policy.allowed_ciphers[0], "aes-xts-plain64", "default cipher");
 	is_int(c.policy.severity[CHECK_DISK_CMK], SEV_INFO, "disk.customer_managed_key is info");
 	is_int(c.policy.severity[CHECK_IMDS_DISKS], SEV_WARNING, "imds.disks_match is warning");
+	is_str(c.kubelet_dir, "/var/lib/kubelet", "default kubelet directory");
+	is_str(c.pod_logs_dir, "/var/log/pods", "default pod log directory");
+	is_str(c.runtime_dirs[0], "/var/lib/containerd", "default runtime directory");
+	is_int(c.max_volume_series, 1000, "default cap of pod volume series");
 	config_done(&c);
 }
 
@@ -98,6 +108,14 @@ static const struct {
 	{ "[daemon]\ninterval = 1\n",
 	  "2: [daemon] interval: '1' is not a number of seconds in [5, 86400]" },
 	{ "[imds]\nthis line has no equals sign\n", "2: syntax error (want [section] or key = value)" },
+	{ "[kubernetes]\nkubelet_dir = var/lib/kubelet\n",
+	  "2: [kubernetes] kubelet_dir: 'var/lib/kubelet' is not an absolute path" },
+	{ "[kubernetes]\nkubelet_dir =\n", "2: [kubernetes] kubelet_dir: '' is not an absolute path" },
+	{ "[kubernetes]\nruntime_dirs = /a b\n",
+	  "2: [kubernetes] runtime_dirs: 'b' is not an absolute path" },
+	{ "[kubernetes]\nmax_volume_series = 100001\n",
+	  "2: [kubernetes] max_volume_series: '100001' is not a number in [0, 100000]" },
+	{ "[kubernetes]\nnode_name = x\n", "2: unknown key 'node_name' in section [kubernetes]" },
 	{ "[arm]\ncache = 0\n", "2: [arm] cache: '0' is not a number of seconds in (0, 604800]" },
 	{ "[arm]\nclient_id = a\nobject_id = b\n",
 	  " [arm] set at most one of client_id, object_id, msi_res_id" },

@@ -33,7 +33,7 @@ tapify() {
 	[ "$seen" = 1 ]
 }
 
-manifests=$(ls "$pkg"/kubernetes/*.yaml | grep -v '/kustomization.yaml$')
+manifests=$(ls "$pkg"/kubernetes/*.yaml "$pkg"/kubernetes/npd/*.yaml | grep -v '/kustomization.yaml$')
 
 # --- schema validation of every manifest ---
 if ! command -v node >/dev/null 2>&1; then
@@ -85,9 +85,15 @@ else
 	sed 's/0.5 \* quantile/0.9 * quantile/' "$pkg/prometheus/rules.yml" >"$tmp/rules.yml"
 	(cd "$tmp" && promtool test rules rules.test.yml) >/dev/null 2>&1
 	check "rule tests fail when the benchmark threshold moves" [ $? -ne 0 ]
+	sed 's/severity=~"critical|warning"/severity=~"critical|warning|info"/' "$pkg/prometheus/rules.yml" >"$tmp/rules.yml"
+	(cd "$tmp" && promtool test rules rules.test.yml) >/dev/null 2>&1
+	check "rule tests fail when info checks count against workloads" [ $? -ne 0 ]
+	sed 's/on (instance, disk_subject) group_left ()/on (disk_subject) group_left ()/' "$pkg/prometheus/rules.yml" >"$tmp/rules.yml"
+	(cd "$tmp" && promtool test rules rules.test.yml) >/dev/null 2>&1
+	check "rule tests fail when the workload join crosses nodes" [ $? -ne 0 ]
 
 	grep -o 'atrest_[a-z_]*' "$pkg/prometheus/rules.yml" | sort -u >"$tmp/used"
-	check "rules use only exported metric names" sh -c '! grep -Ev "^atrest_(verdict|last_evaluation_timestamp_seconds|source_up|bench_encrypt_bytes_per_second|check_status)$" "$1"' sh "$tmp/used"
+	check "rules use only exported metric names" sh -c '! grep -Ev "^atrest_(verdict|last_evaluation_timestamp_seconds|source_up|bench_encrypt_bytes_per_second|check_status|check_info|pod_volume_info)$" "$1"' sh "$tmp/used"
 fi
 
 # --- Grafana dashboard ---
@@ -105,6 +111,22 @@ for op in ("install", "uninstall", "update", "enable", "disable"):
     assert m[op + "Command"] == "bin/atrest vmss-extension " + op, op
 assert m["reportHeartbeat"] is False and m["rebootAfterInstall"] is False
 ' "$pkg/vmss-extension/HandlerManifest.json"
+	# One query for the workloads on failing storage: the alert's, word for
+	# word in the dashboard, the README and the rule unit test.
+	"$PYTHON3" - "$pkg/prometheus/rules.yml" "$dash" "$srcdir/README" \
+		"$pkg/prometheus/rules.test.yml" >"$tmp/join.out" 2>&1 <<'PYEOF'
+import json, re, sys
+rules = open(sys.argv[1]).read()
+m = re.search(r"alert: AtrestWorkloadOnFailingStorage\n.*?expr: \|\n(.*?)\n        for:", rules, re.S)
+words = lambda s: " ".join(s.split())
+q = words(m.group(1)) if m else None
+dash = [t["expr"] for p in json.load(open(sys.argv[2]))["panels"] for t in p.get("targets", [])
+        if p["title"] == "Workloads on storage that fails"]
+print(("ok" if q and dash and words(dash[0]) == q else "FAIL") + " the dashboard's workloads table runs the alert's query")
+print(("ok" if q and q in words(open(sys.argv[3]).read()) else "FAIL") + " the README shows the alert's query")
+print(("ok" if q and q in words(open(sys.argv[4]).read()) else "FAIL") + " rules.test.yml tests the alert's query itself")
+PYEOF
+	tapify "$tmp/join.out" || { comment "$tmp/join.out"; not_ok "query comparison produced no result"; }
 	if command -v promtool >/dev/null 2>&1; then
 		promtool check rules "$tmp/dash-rules.yml" >"$tmp/dq.out" 2>&1
 		rc=$?

@@ -22,7 +22,7 @@ not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
 check() { desc=$1; shift; if "$@"; then ok "$desc"; else not_ok "$desc"; fi; }
 
 # A throw-away root: the unit, a stand-in binary, the units it depends on,
-# /bin/kill for ExecReload and the man pages its Documentation= names.
+# /bin/sh for ExecReload and the man pages its Documentation= names.
 root=$tmp/root
 mkdir -p "$root/usr/bin" "$root/bin" "$root/usr/lib/systemd" \
 	"$root/etc/systemd/system/atrest.service.d" "$root/man/man8" "$root/man/man5"
@@ -30,7 +30,7 @@ printf '#!/bin/sh\nexit 0\n' >"$root/usr/bin/atrest"
 chmod 755 "$root/usr/bin/atrest"
 cp -a /usr/lib/systemd/system "$root/usr/lib/systemd/" 2>/dev/null ||
 	cp -a /lib/systemd/system "$root/usr/lib/systemd/"
-for k in /bin/kill /usr/bin/kill; do [ -x "$k" ] && cp "$k" "$root/bin/kill" && break; done
+cp -L /bin/sh "$root/bin/sh"
 cp "$srcdir/packaging/man/atrest.8" "$root/man/man8/"
 cp "$srcdir/packaging/man/atrest.conf.5" "$root/man/man5/"
 cp "$sd/atrest.service" "$root/etc/systemd/system/"

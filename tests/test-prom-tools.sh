@@ -42,6 +42,10 @@ s = [x for x in o["atrest_check_status"].samples if x.value == 1]
 assert len(s) == 11, len(s)
 odd = [x for x in s if x.labels["subject"].startswith("we")]
 assert odd and odd[0].labels["subject"] == 'we"ird\\name\n<b>&', odd
+pv = o["atrest_pod_volume_info"].samples
+assert len(pv) == 3 and {x.labels["disk_subject"] for x in pv} == {"lun:0", "os", ""}, pv
+assert [x.labels["pv"] for x in pv if x.labels["pod"] == "web-1"] == ['pv-"odd"'], pv
+assert o["atrest_pod_volume_series_dropped"].samples[0].value == 1
 ns = lambda fams: sorted((x.name, tuple(sorted(x.labels.items())), x.value) for f in fams.values() for x in f.samples)
 assert ns(o) == ns(t), "the two formats carry different samples"
 PYEOF

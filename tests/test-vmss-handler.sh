@@ -9,8 +9,17 @@ set -u
 WAPY=/usr/bin/python3
 HELPER="$top_srcdir/tests/test-vmss-waagent.py"
 
-if ! $WAPY -c 'import azurelinuxagent' 2>/dev/null; then
-	echo "1..0 # SKIP WALinuxAgent (Debian package waagent) is not installed"
+# WALinuxAgent's modules from its Debian package, unpacked, never installed.
+werr=$(mktemp)
+WAMODS=$(sh "$top_srcdir/tests/waagent-prepare.sh" 2>"$werr")
+rc=$? why=$(tail -n1 "$werr")
+rm -f "$werr"
+if [ $rc -ne 0 ]; then
+	echo "1..0 # SKIP WALinuxAgent's modules unavailable: $why"
+	exit 0
+fi
+if ! err=$(PYTHONPATH=$WAMODS $WAPY -c 'import azurelinuxagent.ga.exthandlers' 2>&1); then
+	echo "1..0 # SKIP WALinuxAgent does not import (python3-distro?): $(echo "$err" | tail -n1)"
 	exit 0
 fi
 if ! command -v openssl >/dev/null; then
@@ -42,7 +51,7 @@ ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; }
 check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
 
-wa() { $WAPY "$HELPER" "$LIB" "$LOGDIR" "$NAME" 1.0.0 "$@"; }
+wa() { PYTHONPATH=$WAMODS $WAPY "$HELPER" "$LIB" "$LOGDIR" "$NAME" 1.0.0 "$@"; }
 handler() {
 	(cd "$EXT" && env ATREST_VMSS_ROOT="$ROOT" ATREST_SYSTEMCTL="$T/systemctl" \
 		${ATREST_VALGRIND:-} "$EXT/bin/atrest" vmss-extension "$@" --sysroot "$T/sysroot") \

@@ -39,6 +39,8 @@ int cmd_check(struct cli *c)
 	_cleanup_(evaluation_freep) struct evaluation *e = NULL;
 	int r;
 
+	if (c->format == FORMAT_NPD)
+		return cmd_check_npd(c);
 	if (cli_open_sysroot(c, &sr) < 0)
 		return EXIT_USAGE;
 	r = evaluate(&(struct gather_options){ .conf = &c->conf, .sr = sr, .no_bench = c->no_bench },

@@ -13,8 +13,11 @@
 #define F(x) (1u << (x))
 
 const struct command commands[] = {
-	{ "check", "evaluate this node once and print the result; exit code = verdict", "",
-	  F(FORMAT_TEXT) | F(FORMAT_JSON) | F(FORMAT_PROM), cmd_check },
+	{ "check", "evaluate this node once and print the result; exit code = verdict",
+	  "  --report-from SOURCE   with --format npd: judge the report the daemon published\n"
+	  "                         (http://HOST:PORT/report or an absolute file path)\n"
+	  "                         instead of evaluating\n",
+	  F(FORMAT_TEXT) | F(FORMAT_JSON) | F(FORMAT_PROM) | F(FORMAT_NPD), cmd_check },
 	{ "daemon", "evaluate every --interval, serve /metrics, write the journal", "",
 	  F(FORMAT_TEXT), cmd_daemon },
 	{ "bench", "measure AES-XTS throughput (kernel dm-crypt path and OpenSSL)",
@@ -48,6 +51,7 @@ enum {
 	OPT_INTERVAL,
 	OPT_REQUIRE_PATH,
 	OPT_SECONDS,
+	OPT_REPORT_FROM,
 };
 
 static const struct option long_options[] = {
@@ -63,6 +67,7 @@ static const struct option long_options[] = {
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "require-path", required_argument, NULL, OPT_REQUIRE_PATH },
 	{ "seconds", required_argument, NULL, OPT_SECONDS },
+	{ "report-from", required_argument, NULL, OPT_REPORT_FROM },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -72,7 +77,7 @@ static const struct option long_options[] = {
 static const char common_usage[] =
 	"  --config FILE          configuration and policy (default " ATREST_DEFAULT_CONFIG
 	" if present)\n"
-	"  --format text|json     output for people or programs (check also: prom)\n"
+	"  --format text|json     output for people or programs (check also: prom, npd)\n"
 	"  --sysroot DIR          read every local fact under DIR\n"
 	"  --imds-url URL         IMDS base URL (default " ATREST_DEFAULT_IMDS_URL ")\n"
 	"  --imds-timeout S       seconds for the whole IMDS step (default 10)\n"
@@ -149,7 +154,7 @@ static int set_str(char **dst, const char *v)
 
 static int parse_format(struct cli *c, const char *v)
 {
-	static const char *const names[] = { "text", "json", "prom" };
+	static const char *const names[] = { "text", "json", "prom", "npd" };
 
 	for (unsigned i = 0; i < ARRAY_SIZE(names); i++)
 		if (streq(v, names[i])) {
@@ -160,7 +165,7 @@ static int parse_format(struct cli *c, const char *v)
 			return 0;
 		}
 	return usage_error(c, "--format: '%s' is not one of text, json%s", v,
-			   c->cmd->formats & F(FORMAT_PROM) ? ", prom" : "");
+			   c->cmd->formats & F(FORMAT_NPD) ? ", prom, npd" : "");
 }
 
 /* Options collected in a first pass, applied after the config file. */
@@ -203,6 +208,13 @@ static int collect(struct cli *c, struct overrides *o, int opt, const char *arg)
 		if (arg[0] != '/')
 			return usage_error(c, "--require-path: '%s' is not an absolute path", arg);
 		return strv_extend(&o->require, arg);
+	case OPT_REPORT_FROM:
+		if (!streq(c->cmd->name, "check"))
+			return usage_error(c, "--report-from is an option of check --format npd");
+		if (!is_url(arg) && arg[0] != '/')
+			return usage_error(c, "--report-from: '%s' is neither an http(s) URL nor an absolute path",
+					   arg);
+		return set_str(&c->report_from, arg);
 	case OPT_SECONDS:
 		if (safe_atod_seconds(arg, &c->bench_seconds) < 0 || c->bench_seconds <= 0 ||
 		    c->bench_seconds > 600)
@@ -360,6 +372,8 @@ int cli_parse(int argc, char **argv, struct cli *c)
 		r = apply_overrides(c, &o);
 	if (r == 0)
 		r = check_sysroot(c);
+	if (r == 0 && c->report_from && c->format != FORMAT_NPD)
+		r = usage_error(c, "--report-from needs --format npd");
 	strv_free(o.listen);
 	strv_free(o.require);
 	if (r == 0)
@@ -374,6 +388,7 @@ void cli_done(struct cli *c)
 {
 	free(c->config_path);
 	free(c->sysroot);
+	free(c->report_from);
 	free(c->args);
 	config_done(&c->conf);
 	*c = (struct cli){ 0 };

@@ -10,6 +10,7 @@ enum output_format {
 	FORMAT_TEXT = 0,
 	FORMAT_JSON,
 	FORMAT_PROM,
+	FORMAT_NPD, /* node-problem-detector custom plugin (check) */
 };
 
 struct cli {
@@ -20,6 +21,7 @@ struct cli {
 	bool no_bench;
 	int verbosity;        /* -1 quiet, 0 default, 1.. verbose */
 	double bench_seconds; /* --seconds, 0 = default */
+	char *report_from;    /* --report-from: a published report (check --format npd) */
 	struct config conf;   /* file + command line */
 	char **args;          /* positional arguments (NULL-terminated) */
 };
@@ -44,6 +46,8 @@ void cli_print_help(FILE *out, const struct command *cmd);
 
 /* The subcommands (agent/cmd-*.c). */
 int cmd_check(struct cli *c);
+/* check --format npd (agent/cmd/npd.c): exit 0 OK, 1 NonOK, 2 Unknown. */
+int cmd_check_npd(struct cli *c);
 int cmd_daemon(struct cli *c);
 int cmd_bench(struct cli *c);
 int cmd_devices(struct cli *c);

@@ -6,6 +6,7 @@
 #include "agent/cmd/cli.h"
 #include "agent/evaluate.h"
 #include "agent/stack.h"
+#include "agent/report/kube.h"
 #include "agent/report/report.h"
 #include "agent/report/term.h"
 #include "lib/json-util.h"
@@ -48,22 +49,36 @@ static char *encryption_label(const struct blockdev *d)
 		return strdup("");
 	if (c->source == CRYPT_SRC_NONE)
 		return strprintf("%s, parameters unknown", strna(c->type));
-	return strprintf("%s %s-%s %u-bit (%s)", strna(c->type), strna(c->cipher), strna(c->mode),
-			 c->key_bits, c->source == CRYPT_SRC_ACTIVE ? "active" : "header");
+	return strprintf("%s %s-%s %u-bit (%s)%s%s", strna(c->type), strna(c->cipher), strna(c->mode),
+			 c->key_bits, c->source == CRYPT_SRC_ACTIVE ? "active" : "header",
+			 c->reencrypt == REENCRYPT_NONE ? "" : ", reencryption ",
+			 c->reencrypt == REENCRYPT_NONE ? "" : crypt_reencrypt_to_string(c->reencrypt));
 }
 
 static char *mounts_label(const struct facts *f, int dev)
 {
 	const struct blockdev *d = &f->graph.devs[dev];
+	const char *kubelet = f->kube.kubelet.present ? f->kube.kubelet.root : NULL;
+	size_t kubelet_mounts = 0;
 	struct strbuf sb = { 0 };
 
 	strbuf_append(&sb, "");
 	for (size_t i = 0; i < f->mounts.n; i++)
 		if (f->mounts.v[i].major == d->major && f->mounts.v[i].minor == d->minor) {
+			const char *mp = f->mounts.v[i].mountpoint;
+
+			/* kubelet's staging and pod mounts: the table below names them. */
+			if (kubelet && startswith(mp, kubelet) && mp[strlen(kubelet)] == '/') {
+				kubelet_mounts++;
+				continue;
+			}
 			if (sb.len)
 				strbuf_putc(&sb, ' ');
-			strbuf_append(&sb, f->mounts.v[i].mountpoint);
+			strbuf_append(&sb, mp);
 		}
+	if (kubelet_mounts)
+		strbuf_appendf(&sb, "%s[kubelet: %zu mount%s]", sb.len ? " " : "", kubelet_mounts,
+			       kubelet_mounts == 1 ? "" : "s");
 	for (size_t i = 0; i < f->swaps.n; i++)
 		if (block_graph_find_node(&f->graph, f->swaps.v[i].filename) == dev)
 			strbuf_append(&sb, sb.len ? " [SWAP]" : "[SWAP]");
@@ -120,6 +135,7 @@ static void print_text(const struct facts *f, bool verbose)
 	for (size_t i = 0; i < f->graph.n_devs; i++)
 		if (is_root(&f->graph.devs[i], verbose))
 			print_node(f, (int)i, "", true, 0);
+	kube_print_text(stdout, f, verbose);
 	if (!verbose)
 		return;
 	putchar('\n');
@@ -152,6 +168,7 @@ static int print_json(const struct facts *f)
 	json_object_object_add(o, "error", json_string_or_null(f->block.error));
 	json_object_object_add(o, "disks", disks);
 	json_object_object_add(o, "dm_crypt", crypts);
+	json_object_object_add(o, "kubernetes", kube_json(f));
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 						       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
@@ -166,7 +183,9 @@ int cmd_devices(struct cli *c)
 
 	if (cli_open_sysroot(c, &sr) < 0)
 		return EXIT_USAGE;
-	r = gather_facts(&(struct gather_options){ .conf = &c->conf, .sr = sr, .sets = GATHER_STORAGE },
+	r = gather_facts(&(struct gather_options){ .conf = &c->conf,
+						   .sr = sr,
+						   .sets = GATHER_STORAGE | GATHER_KUBE },
 			 &f);
 	if (r < 0)
 		return log_error_errno(r, "gathering failed: %m"), EXIT_USAGE;

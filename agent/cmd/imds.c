@@ -67,6 +67,7 @@ static json_object *arm_disk_to_json(const struct arm_disk *d, int lun)
 	json_object_object_add(o, "encryption_type", json_string_or_null(d->encryption_type));
 	json_object_object_add(o, "disk_encryption_set_id", json_string_or_null(d->des_id));
 	json_object_object_add(o, "des_encryption_type", json_string_or_null(d->des_encryption_type));
+	json_object_object_add(o, "pv_name", json_string_or_null(d->pv_name));
 	json_object_object_add(o, "key_url", json_string_or_null(d->des_key_url));
 	json_object_object_add(o, "auto_key_rotation", json_tristate_or_null(d->des_rotation_enabled));
 	json_object_object_add(o, "last_key_rotation", json_string_or_null(d->des_last_rotation));
@@ -107,6 +108,8 @@ static void print_arm_disk(const char *label, const struct arm_disk *d)
 		return;
 	}
 	printf("  %-20s %s\n", label, strna(d->encryption_type));
+	if (d->pv_name)
+		printf("  %-20s   created for Kubernetes PV %s\n", "", d->pv_name);
 	if (d->des_id) {
 		printf("  %-20s   DES %s\n", "", d->des_id);
 		printf("  %-20s   key %s, auto-rotation %s%s%s\n", "", strna(d->des_key_url),

@@ -10,6 +10,16 @@
 
 #include "agent/cmd/cli.h"
 #include "lib/json-util.h"
+#include "lib/sd-dlopen.h"
+
+#ifdef ATREST_PORTABLE
+/* Static libraries and libsystemd through dlopen(): say which file it found. */
+#define BUILD_KIND "portable"
+#define SYSTEMD_BUILT "dlopen"
+#else
+#define BUILD_KIND "normal"
+#define SYSTEMD_BUILT BUILT_WITH_LIBSYSTEMD
+#endif
 
 struct lib_version {
 	const char *name;
@@ -25,7 +35,7 @@ int cmd_version(struct cli *c)
 		{ "libcryptsetup", BUILT_WITH_LIBCRYPTSETUP, NULL },
 		{ "libcurl", BUILT_WITH_LIBCURL, curl_version_info(CURLVERSION_NOW)->version },
 		{ "json-c", BUILT_WITH_JSON_C, json_c_version() },
-		{ "libsystemd", BUILT_WITH_LIBSYSTEMD, NULL },
+		{ "libsystemd", SYSTEMD_BUILT, sd_dlopen_describe() },
 		{ "libmicrohttpd", BUILT_WITH_LIBMICROHTTPD, MHD_get_version() },
 		{ "inih", BUILT_WITH_INIH, NULL },
 		{ "libcrypto", BUILT_WITH_LIBCRYPTO, OpenSSL_version(OPENSSL_VERSION) },
@@ -37,6 +47,7 @@ int cmd_version(struct cli *c)
 		json_object *o = json_object_new_object(), *l = json_object_new_object();
 
 		json_object_object_add(o, "version", json_object_new_string(PACKAGE_VERSION));
+		json_object_object_add(o, "build", json_object_new_string(BUILD_KIND));
 		for (size_t i = 0; i < ARRAY_SIZE(libs); i++) {
 			json_object *e = json_object_new_object();
 
@@ -49,7 +60,7 @@ int cmd_version(struct cli *c)
 		json_object_put(o);
 		return 0;
 	}
-	printf("atrest %s\n", PACKAGE_VERSION);
+	printf("atrest %s (%s build)\n", PACKAGE_VERSION, BUILD_KIND);
 	for (size_t i = 0; i < ARRAY_SIZE(libs); i++)
 		printf("  %-14s built %-8s running %s\n", libs[i].name, libs[i].built,
 		       libs[i].running ? libs[i].running : "(not reported)");

@@ -134,7 +134,7 @@ static void *job_main(void *p)
 	/* Background work: a scrape arriving during an evaluation must not
 	 * wait for it (nice acts on this thread only, and on threads it
 	 * starts; the benchmark's own threads go lower, to SCHED_IDLE). */
-	if (setpriority(PRIO_PROCESS, (id_t)gettid(), DAEMON_WORKER_NICE) < 0)
+	if (setpriority(PRIO_PROCESS, (id_t)thread_id(), DAEMON_WORKER_NICE) < 0)
 		log_debug_errno(errno, "daemon: cannot lower the worker's priority: %m");
 
 	if (j->type == JOB_BENCH) {

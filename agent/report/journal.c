@@ -9,6 +9,7 @@
 #include <systemd/sd-journal.h>
 
 #include "agent/report/journal.h"
+#include "lib/sd-dlopen.h"
 
 int journal_priority(enum check_status s, enum severity sev)
 {
@@ -159,7 +160,9 @@ char **journal_verdict_fields(const struct journal_diff *d)
 
 void journal_sink_init(struct journal_sink *s, const char *socket_path, FILE *fallback)
 {
-	s->journal = access(socket_path ? socket_path : JOURNAL_SOCKET, F_OK) == 0;
+	/* The portable build without libsystemd.so.0 has no way to the journal. */
+	s->journal = sd_dlopen_loaded() &&
+		     access(socket_path ? socket_path : JOURNAL_SOCKET, F_OK) == 0;
 	s->fallback = fallback ? fallback : stderr;
 }
 

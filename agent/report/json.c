@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "agent/report/bench.h"
+#include "agent/report/kube.h"
 #include "agent/report/report.h"
 #include "agent/stack.h"
 #include "lib/json-util.h"
@@ -183,6 +184,7 @@ json_object *disk_json(const struct facts *f, int i)
 	add(o, "nvme_nsid", d->nvme_nsid ? json_object_new_int64(d->nvme_nsid) : NULL);
 	add(o, "size_bytes", json_object_new_int64((int64_t)d->size_bytes));
 	add(o, "role_evidence", json_string_or_null(d->role_evidence));
+	kube_disk_json_add(o, f, i);
 	return o;
 }
 
@@ -237,6 +239,8 @@ json_object *dm_crypt_json(const struct facts *f, int i)
 	add(o, "dm_uuid", json_string_or_null(d->dm_uuid));
 	add(o, "header", json_string_or_null(c->header));
 	add(o, "sector_size", c->sector_size ? json_object_new_int((int)c->sector_size) : NULL);
+	/* none | encrypt | decrypt | reencrypt | invalid | unknown (not read) */
+	add(o, "reencryption", json_object_new_string(crypt_reencrypt_to_string(c->reencrypt)));
 	add(o, "error", json_string_or_null(c->error));
 	return o;
 }
@@ -271,6 +275,7 @@ json_object *report_to_json(const struct report *r)
 	add(o, "disks", disks_json(f));
 	add(o, "dm_crypt", dm_crypts_json(f));
 	add(o, "benchmark", f->bench.status == SOURCE_OK ? bench_result_to_json(&f->bench) : NULL);
+	add(o, "kubernetes", kube_json(f));
 	return o;
 }
 

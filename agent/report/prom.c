@@ -279,6 +279,43 @@ static void render_disks(struct out *o, enum prom_format fmt, const struct block
 	}
 }
 
+/* One series per pod volume and disk subject it sits on (the empty subject
+ * when it cannot be placed), so that one join on (instance, disk_subject)
+ * with atrest_check_status lists the workloads on failing storage. Memory
+ * volumes hold nothing at rest and get none; agent/kube.c applied the cap. */
+static void render_pod_volumes(struct out *o, enum prom_format fmt, const struct kube_facts *k)
+{
+	if (!k->enabled)
+		return;
+	family(o, fmt, "atrest_pod_volume_info", KIND_GAUGE,
+	       "Each pod volume with data at rest and the disk subject it sits on (empty when it cannot be placed).");
+	for (size_t i = 0; i < k->n_pods; i++) {
+		const struct kubelet_pod *p = k->pods[i].p;
+
+		for (size_t j = 0; j < k->pods[i].n_volumes; j++) {
+			const struct kube_volume_fact *vf = &k->pods[i].volumes[j];
+			size_t n = strv_length(vf->place.subjects);
+
+			if (!vf->metric)
+				continue;
+			for (size_t s = 0; s < MAX(n, (size_t)1); s++) {
+				struct label l[] = {
+					{ "namespace", p->namespace },
+					{ "pod", p->name ? p->name : p->uid },
+					{ "volume", vf->v->name },
+					{ "kind", kube_volume_kind_to_string(vf->v->kind) },
+					{ "pv", vf->pv },
+					{ "disk_subject", n ? vf->place.subjects[s] : "" },
+				};
+				sample(o, "atrest_pod_volume_info", l, ARRAY_SIZE(l), 1);
+			}
+		}
+	}
+	family(o, fmt, "atrest_pod_volume_series_dropped", KIND_GAUGE,
+	       "atrest_pod_volume_info series the last evaluation left out to stay within [kubernetes] max_volume_series.");
+	sample(o, "atrest_pod_volume_series_dropped", NULL, 0, (double)k->series_dropped);
+}
+
 /* One series per engine and key size, single-threaded (the multi-thread
  * figures would need a threads label the contract does not name). */
 static void render_bench_rate(struct out *o, enum prom_format fmt, const struct bench_result *b,
@@ -384,6 +421,7 @@ char *prom_render(const struct report *r, const struct prom_extra *x, enum prom_
 		render_sources(&o, fmt, r->facts);
 		render_dmcrypt(&o, fmt, &r->facts->graph);
 		render_disks(&o, fmt, &r->facts->graph);
+		render_pod_volumes(&o, fmt, &r->facts->kube);
 		render_bench(&o, fmt, &r->facts->bench);
 	}
 	if (!(x && x->open)) {

@@ -3,6 +3,7 @@
  * and subject with its reason, then where the evidence came from. */
 #include "config.h"
 
+#include "agent/report/kube.h"
 #include "agent/report/report.h"
 #include "agent/report/term.h"
 #include "lib/strutil.h"
@@ -137,5 +138,6 @@ void report_print_text(FILE *out, const struct report *r, bool color, bool verbo
 {
 	print_header(out, r, color);
 	print_checks(out, r, color, verbose);
+	kube_print_failing(out, r);
 	print_sources(out, r);
 }

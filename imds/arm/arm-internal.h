@@ -51,9 +51,12 @@ void arm_vm_done(struct arm_vm *vm);
  * properties.securityProfile.encryptionAtHost). */
 int arm_parse_vm(const char *body, size_t len, struct arm_vm *ret, char **ret_error);
 
-/* A managed disk: properties.encryption.{type, diskEncryptionSetId}. A
- * document without an encryption type is an error (nothing to judge). */
-int arm_parse_disk(const char *body, size_t len, char **ret_type, char **ret_des_id, char **ret_error);
+/* A managed disk: properties.encryption.{type, diskEncryptionSetId} and,
+ * when ret_pv is not NULL, the tag naming the Kubernetes PV it was created
+ * for (NULL when absent). A document without an encryption type is an
+ * error (nothing to judge). */
+int arm_parse_disk(const char *body, size_t len, char **ret_type, char **ret_des_id, char **ret_pv,
+		   char **ret_error);
 
 struct arm_des {
 	char *encryption_type;

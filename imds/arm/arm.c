@@ -39,6 +39,7 @@ static void arm_disk_done(struct arm_disk *d)
 	free(d->des_rotation_error);
 	free(d->error);
 	free(d->des_encryption_type);
+	free(d->pv_name);
 	*d = (struct arm_disk){ 0 };
 }
 

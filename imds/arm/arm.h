@@ -29,7 +29,11 @@ struct arm_disk {
 	char *error; /* why this disk could not be read */
 	enum source_status status;
 	char *des_encryption_type; /* the DES's own encryptionType */
+	char *pv_name;             /* tag ARM_TAG_PV_NAME, NULL when absent */
 };
+
+/* The tag the Azure Disk CSI driver puts on each disk it provisions. */
+#define ARM_TAG_PV_NAME "kubernetes.io-created-for-pv-name"
 
 struct arm_result {
 	enum source_status status; /* OFF until the client exists or when disabled */

@@ -225,7 +225,7 @@ static void get_disk(struct step *s, const char *id, struct arm_disk *d)
 	}
 	if (arm_get(s, id, ARM_API_VERSION_DISK, "disk", PERM_DISK, &body, &d->status, &d->error) < 0)
 		return;
-	if (arm_parse_disk(body.buf, body.len, &d->encryption_type, &d->des_id, &err) < 0) {
+	if (arm_parse_disk(body.buf, body.len, &d->encryption_type, &d->des_id, &d->pv_name, &err) < 0) {
 		d->status = SOURCE_ERROR;
 		d->error = strprintf("ARM sent a disk document atrest cannot read (%s)", strna(err));
 	} else {
@@ -495,6 +495,7 @@ static int disk_copy(const struct arm_disk *src, struct arm_disk *dst)
 		.error = strdup_or_null(src->error),
 		.status = src->status,
 		.des_encryption_type = strdup_or_null(src->des_encryption_type),
+		.pv_name = strdup_or_null(src->pv_name),
 	};
 	return 0;
 }

@@ -259,7 +259,8 @@ int arm_parse_vm(const char *body, size_t len, struct arm_vm *ret, char **ret_er
 	return 0;
 }
 
-int arm_parse_disk(const char *body, size_t len, char **ret_type, char **ret_des_id, char **ret_error)
+int arm_parse_disk(const char *body, size_t len, char **ret_type, char **ret_des_id, char **ret_pv,
+		   char **ret_error)
 {
 	_cleanup_json_ json_object *root = NULL;
 	json_object *enc;
@@ -277,6 +278,9 @@ int arm_parse_disk(const char *body, size_t len, char **ret_type, char **ret_des
 	}
 	*ret_type = type;
 	*ret_des_id = str_of(WALK(enc, "diskEncryptionSetId"));
+	/* The Azure Disk CSI driver tags the disks it creates with their PV. */
+	if (ret_pv)
+		*ret_pv = str_of(WALK(root, "tags", ARM_TAG_PV_NAME));
 	return 0;
 }
 

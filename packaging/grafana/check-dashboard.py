@@ -14,6 +14,7 @@ METRICS = {
     "atrest_source_up", "atrest_build_info", "atrest_bench_encrypt_bytes_per_second",
     "atrest_bench_decrypt_bytes_per_second", "atrest_bench_last_run_timestamp_seconds",
     "atrest_dmcrypt_info", "atrest_dmcrypt_key_size_bytes", "atrest_disk_info",
+    "atrest_pod_volume_info", "atrest_pod_volume_series_dropped",
 }
 failed = 0
 
@@ -50,6 +51,8 @@ def main():
     joined = " ".join(e for _, e in exprs)
     check("shows compliance by check", "by (check, status)" in joined)
     check("shows compliance by node pool", "by (agentpool, verdict)" in joined and "kube_node_labels" in joined)
+    check("has the workloads on storage that fails",
+          any(t == "Workloads on storage that fails" and "atrest_pod_volume_info" in e for t, e in exprs))
     # Grafana variables become plain regexes so promtool can parse the query.
     with open(rules_out, "w", encoding="utf-8") as f:
         f.write("groups:\n  - name: dashboard\n    rules:\n")

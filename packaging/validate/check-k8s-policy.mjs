@@ -42,10 +42,22 @@ check("root filesystem is read-only", c.securityContext.readOnlyRootFilesystem =
 check("no service account token is mounted",
 	pod.automountServiceAccountToken === false && load("serviceaccount.yaml").automountServiceAccountToken === false);
 const hostVols = new Set(pod.volumes.filter((v) => v.hostPath).map((v) => v.name));
-for (const want of ["/sys", "/dev", "/run/udev", "/"])
+for (const want of ["/sys", "/dev", "/"])
 	check(`hostPath ${want} is mounted`, pod.volumes.some((v) => v.hostPath?.path === want));
+// A hostPath of type Directory that a node lacks keeps the pod from starting:
+// only paths every node has. Optional node files are image links into /host.
+check("host paths are only /, /sys and /dev (every node has them)",
+	pod.volumes.filter((v) => v.hostPath).every((v) => ["/", "/sys", "/dev"].includes(v.hostPath.path)));
 for (const m of c.volumeMounts.filter((m) => hostVols.has(m.name)))
 	check(`hostPath mount ${m.mountPath} is read-only`, m.readOnly === true);
+const mount = (path) => c.volumeMounts.find((m) => m.mountPath === path);
+for (const p of ["/sys", "/dev"])
+	check(`${p} is recursively read-only where the cluster can (IfPossible, no propagation)`,
+		mount(p)?.recursiveReadOnly === "IfPossible" && !mount(p)?.mountPropagation);
+check("/host follows the node's mounts (HostToContainer)", mount("/host")?.mountPropagation === "HostToContainer");
+// The runtime applies no seccomp profile to a privileged container.
+check("no seccompProfile claimed on a privileged container",
+	!(c.securityContext.privileged && (c.securityContext.seccompProfile || pod.securityContext?.seccompProfile)));
 check("no hostPath may be created on the node",
 	pod.volumes.filter((v) => v.hostPath).every((v) => v.hostPath.type === "Directory" || v.hostPath.type === "File"));
 
@@ -61,6 +73,37 @@ check("PodMonitor labels series with the node name",
 		r.sourceLabels?.includes("__meta_kubernetes_pod_node_name") && r.targetLabel === "node"));
 check("PodMonitor selects the DaemonSet's pods",
 	isDeepStrictEqual(pm.spec.selector.matchLabels, ds.spec.selector.matchLabels));
+
+// node-problem-detector with atrest's plugin: unprivileged, reading the
+// report the DaemonSet publishes on the node's loopback.
+const npdDs = load("npd/daemonset.yaml"), npdPod = npdDs.spec.template.spec;
+const npdC = npdPod.containers[0];
+const npdCfg = JSON.parse(readFileSync(join(k8s, "npd", "atrest-custom-plugin-monitor.json"), "utf8"));
+const npdRule = npdCfg.rules.find((r) => r.type === "permanent");
+check("NPD pod: no privilege, no capability, non-root, read-only root",
+	[...npdPod.initContainers, ...npdPod.containers].every((x) =>
+		!x.securityContext?.privileged && x.securityContext?.allowPrivilegeEscalation === false &&
+		x.securityContext?.capabilities?.drop?.includes("ALL") && x.securityContext?.readOnlyRootFilesystem === true) &&
+	npdPod.securityContext?.runAsNonRoot === true);
+check("NPD pod: no hostPath", !npdPod.volumes.some((v) => v.hostPath));
+check("NPD runs the custom plugin monitor config it mounts",
+	npdC.command.includes("--config.custom-plugin-monitor=/config/atrest-custom-plugin-monitor.json") &&
+	npdC.volumeMounts.some((m) => m.mountPath === "/config"));
+check("NPD serves nothing on the node's network", npdC.command.includes("--port=0") && npdC.command.includes("--prometheus-port=0"));
+check("NPD's image for the plugin is atrest's", npdC.image === c.image);
+check("the plugin is atrest check --format=npd reading the published report",
+	npdRule.path === "/usr/bin/atrest" && npdRule.args.includes("--format=npd") &&
+	npdRule.args.some((a) => a.startsWith("--report-from=http://127.0.0.1:8937/")));
+check("the atrest DaemonSet publishes on the loopback the plugin reads", c.args.includes("--listen=127.0.0.1:8937"));
+check("NPD reaches the node's loopback (hostNetwork)", npdPod.hostNetwork === true);
+check("the condition is EncryptionAtRestNoncompliant",
+	npdRule.condition === "EncryptionAtRestNoncompliant" &&
+	npdCfg.conditions.some((x) => x.type === npdRule.condition && x.reason && x.message));
+const npdKust = load("npd/kustomization.yaml");
+check("npd kustomization lists its manifests and generates the config",
+	npdKust.resources.every((r) => existsSync(join(k8s, "npd", r))) &&
+	npdKust.configMapGenerator[0].files.includes("atrest-custom-plugin-monitor.json") &&
+	npdPod.volumes.some((v) => v.configMap?.name === npdKust.configMapGenerator[0].name));
 
 const kust = load("kustomization.yaml");
 check("kustomization resources all exist", kust.resources.every((r) => existsSync(join(k8s, r))));
@@ -93,6 +136,6 @@ for (const line of conf.split("\n")) {
 	}
 }
 check(`ConfigMap atrest.conf uses only documented keys${bad.length ? ": " + bad.join(" ") : ""}`,
-	bad.length === 0 && known.size === 5);
+	bad.length === 0 && known.size === 6);
 
 process.exit(failed ? 1 : 0);

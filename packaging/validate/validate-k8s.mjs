@@ -21,6 +21,7 @@ const kinds = {
 	"v1/ServiceAccount": ["kubernetes-models/v1/ServiceAccount", "ServiceAccount"],
 	"v1/ConfigMap": ["kubernetes-models/v1/ConfigMap", "ConfigMap"],
 	"apps/v1/DaemonSet": ["kubernetes-models/apps/v1/DaemonSet", "DaemonSet"],
+	"rbac.authorization.k8s.io/v1/ClusterRoleBinding": ["kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding", "ClusterRoleBinding"],
 	"monitoring.coreos.com/v1/PodMonitor": [`${PO}/PodMonitor`, "PodMonitor"],
 	"monitoring.coreos.com/v1/PrometheusRule": [`${PO}/PrometheusRule`, "PrometheusRule"],
 	"azmonitoring.coreos.com/v1/PodMonitor": [`${PO}/PodMonitor`, "PodMonitor", "monitoring.coreos.com/v1"],

@@ -25,12 +25,13 @@ static void vm(const char *body, size_t len)
 
 static void disk(const char *body, size_t len)
 {
-	char *type = NULL, *des = NULL, *err = NULL;
+	char *type = NULL, *des = NULL, *pv = NULL, *err = NULL;
 
-	if (arm_parse_disk(body, len, &type, &des, &err) >= 0 && !type)
+	if (arm_parse_disk(body, len, &type, &des, &pv, &err) >= 0 && !type)
 		abort(); /* a disk without an encryption type is an error */
 	free(type);
 	free(des);
+	free(pv);
 	free(err);
 }
 
