@@ -45,6 +45,62 @@ static const struct imds_instance *imds_inst(const struct facts *f)
 	return imds_unusable_reason(f) ? NULL : &f->imds.instance;
 }
 
+enum tristate eah_established(const struct facts *f, const char **why)
+{
+	const struct imds_instance *in = imds_inst(f);
+	enum tristate arm = f->arm.status == SOURCE_OK ? f->arm.encryption_at_host : TRI_UNKNOWN;
+
+	if (!in) {
+		*why = imds_unusable_reason(f);
+		return TRI_UNKNOWN;
+	}
+	if (in->encryption_at_host == TRI_UNKNOWN) {
+		*why = "IMDS does not say whether encryption at host is on";
+		return TRI_UNKNOWN;
+	}
+	if (arm != TRI_UNKNOWN && arm != in->encryption_at_host) {
+		*why = "IMDS and ARM disagree on encryption at host";
+		return TRI_UNKNOWN;
+	}
+	*why = in->encryption_at_host == TRI_TRUE ? "encryption at host is on"
+						  : "encryption at host is off";
+	return in->encryption_at_host;
+}
+
+enum tristate platform_temp_established(const struct facts *f, const struct policy *p,
+					json_object *e, const char **why)
+{
+	const struct imds_instance *in = imds_inst(f);
+	struct vm_size v;
+
+	evidence_add_bool(e, "trust_platform_temp_encryption", p->trust_platform_temp_encryption);
+	if (in)
+		evidence_add_str(e, "vm_size", in->vm_size);
+	if (!p->trust_platform_temp_encryption) {
+		*why = "the policy does not trust platform temp-disk encryption";
+		return TRI_FALSE;
+	}
+	if (!in) {
+		*why = imds_unusable_reason(f);
+		return TRI_UNKNOWN;
+	}
+	if (isempty(in->vm_size)) {
+		*why = "IMDS gave no compute.vmSize";
+		return TRI_UNKNOWN;
+	}
+	if (vm_size_parse(in->vm_size, &v) < 0) {
+		*why = "compute.vmSize is not a size name atrest can read, so its version is unknown";
+		return TRI_UNKNOWN;
+	}
+	evidence_add_int(e, "vm_size_version", v.version);
+	if (v.version >= VM_SIZE_PLATFORM_TEMP_VERSION) {
+		*why = "the VM size is v5 or newer, whose temp and local disks Azure encrypts";
+		return TRI_TRUE;
+	}
+	*why = "the VM size is older than v5, whose temp disk Azure does not encrypt without encryption at host";
+	return TRI_FALSE;
+}
+
 void check_host_eah(const struct facts *f, const struct policy *p, struct check_results *out)
 {
 	const struct imds_instance *in = imds_inst(f);
