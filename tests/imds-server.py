@@ -386,7 +386,19 @@ ARM_SCENARIOS = {
                           "data0": (CMK[0], DES1.lower()), "data1": CMK}},
     "twodes": {"disks": {"os": CMK, "data0": (CMK[0], DES2), "data1": CMK}},
     "rotationerror": {"des": {"des1": "rotationerror"}},
-    "ephemeral": {"imds": {"ephemeral": True}},
+    # An ephemeral OS disk is no ARM resource (GET answers 404): its DES
+    # is on the instance (osDisk.managedDisk.diskEncryptionSet.id), or none.
+    "ephemeral": {"imds": {"ephemeral": True}, "ephemeral": True},
+    "ephemeralnodes": {"imds": {"ephemeral": True}, "ephemeral": True,
+                       "disks": {"os": PMK, "data0": CMK, "data1": CMK}},
+    # Confidential VMs: the OS disk's DES in securityProfile (instance and
+    # disk), its SSE type a platform key; and one with a platform key only.
+    "cvm": {"imds": {"cvm": True}, "cvm": ("DiskWithVMGuestState", DES2,
+                                           "ConfidentialVM_DiskEncryptedWithCustomerKey"),
+            "disks": {"os": PMK, "data0": CMK, "data1": CMK}},
+    "cvmpmk": {"imds": {"cvm": True}, "cvm": ("VMGuestStateOnly", None,
+                                              "ConfidentialVM_VMGuestStateOnlyEncryptedWithPlatformKey"),
+               "disks": {"os": PMK, "data0": CMK, "data1": CMK}},
     "plainvm": {"imds": {"plainvm": True}},
     "armeahoff": {"vm_eah": False},
     "kubelettag": {"imds": {"kubelet": "11111111-2222-3333-4444-555555555555"}},
@@ -469,6 +481,8 @@ def arm_imds_doc(handler, opts):
     c = doc["compute"]
     c["resourceId"] = PLAIN_VM_ID if opts.get("plainvm") else VM_ID
     c["securityProfile"]["encryptionAtHost"] = "true"
+    if opts.get("cvm"):
+        c["securityProfile"]["securityType"] = "ConfidentialVM"
     tags = [t for t in c.get("tagsList", [])]
     if opts.get("kubelet"):
         tags.append({"name": "aks-managed-kubeletIdentityClientID",
@@ -569,7 +583,8 @@ def arm_resources(handler, scen):
            scen_vm_id(handler, scen).lower(): ("vm", "vm"),
            DES1.lower(): ("des", "des1"), DES2.lower(): ("des", "des2")}
     for k, v in disk_ids(scen).items():
-        res[v.lower()] = ("disk", k)
+        if not (k == "os" and scen.get("ephemeral")):
+            res[v.lower()] = ("disk", k)
     return res
 
 
@@ -590,6 +605,14 @@ def arm_vm_doc(handler, scen):
             m["diskEncryptionSet"] = {"id": spec[1]}
         return m
     sp["osDisk"]["managedDisk"] = managed("os")
+    if scen.get("ephemeral"):
+        sp["osDisk"]["diffDiskSettings"] = {"option": "Local", "placement": "ResourceDisk"}
+    if scen.get("cvm"):
+        enc_type, des, _ = scen["cvm"]
+        prof = {"securityEncryptionType": enc_type}
+        if des:
+            prof["diskEncryptionSet"] = {"id": des}
+        sp["osDisk"]["managedDisk"]["securityProfile"] = prof
     disk = sp["dataDisks"][0]
     sp["dataDisks"] = []
     for lun in (0, 1):
@@ -615,6 +638,12 @@ def arm_disk_doc(scen, key, spec):
     if spec[1]:
         enc["diskEncryptionSetId"] = spec[1]
     doc["properties"]["encryption"] = enc
+    if key == "os" and scen.get("cvm"):
+        _, des, sec_type = scen["cvm"]
+        prof = {"securityType": sec_type}
+        if des:
+            prof["secureVMDiskEncryptionSetId"] = des
+        doc["properties"]["securityProfile"] = prof
     return doc
 
 

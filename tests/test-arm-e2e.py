@@ -104,7 +104,10 @@ MATRIX = [
     ("descase", "on", P, P, P, "ok", None),
     ("twodes", "on", P, P, P, "ok", None),
     ("rotationerror", "on", P, P, P, "ok", None),
-    ("ephemeral", "on", F, P, P, "ok", "ephemeral"),
+    ("ephemeral", "on", P, P, P, "ok", "ephemeral"),
+    ("ephemeralnodes", "on", F, P, P, "ok", "ephemeral"),
+    ("cvm", "on", P, P, P, "ok", "securityProfile"),
+    ("cvmpmk", "on", F, P, P, "ok", "platform-managed"),
     ("armeahoff", "on", P, P, P, "ok", None),
     ("kubelettag", "on", P, P, P, "ok", None),
     ("noimdsdiskids", "on", P, P, P, "ok", None),
@@ -176,6 +179,20 @@ def matrix(port, log):
             c = check_of(r, "host.encryption_at_host", "node")
             ok(c and c["status"] == U and "disagree" in c["summary"],
                "ARM encryptionAtHost false vs IMDS true is reported as unknown")
+        if scen.startswith("ephemeral"):
+            c = check_of(r, "disk.customer_managed_key", "os")
+            want = ("des", "/des1") if scen == "ephemeral" else ("ephemeral_no_des", None)
+            ok(c and c["evidence"].get("basis") == want[0] and
+               (want[1] is None or c["evidence"].get("disk_encryption_set_id", "").endswith(want[1])),
+               "%s: basis %s, DES from the instance" % (scen, want[0]))
+            ok(not [e for e in requests(log, tag) if "/disks/" in e["path"] and "OsDisk" in e["path"]],
+               "%s: the ephemeral OS disk is never fetched from ARM" % scen)
+        if scen == "cvm":
+            c = check_of(r, "disk.customer_managed_key", "os")
+            ok(c and c["evidence"].get("basis") == "des" and
+               c["evidence"].get("confidential_des_id", "").endswith("/des2") and
+               c["evidence"].get("des_source") == "security_profile",
+               "cvm: the OS disk passes on the securityProfile DES (des2)")
         if scen == "rotationerror":
             c = check_of(r, "disk.customer_managed_key", "os")
             ok(c and c["evidence"].get("key_rotation_error", "").startswith(

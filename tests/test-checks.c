@@ -310,7 +310,38 @@ static void test_cmk(void)
 	reset();
 	imds_ok(TRI_TRUE);
 	F.imds.instance.os_disk.diff_disk_option = strdup("Local");
-	expect(CHECK_DISK_CMK, "os", CHECK_FAIL, "ephemeral OS disk");
+	expect(CHECK_DISK_CMK, "os", CHECK_UNKNOWN, "ephemeral OS disk, ARM off (its DES is on the instance)");
+	/* The ARM client fills an ephemeral OS disk from the instance. */
+	reset();
+	imds_ok(TRI_TRUE);
+	F.imds.instance.os_disk.diff_disk_option = strdup("Local");
+	F.arm.status = SOURCE_OK;
+	F.arm.os_disk.status = SOURCE_OK;
+	F.arm.os_disk.ephemeral = true;
+	expect_basis(CHECK_DISK_CMK, "os", CHECK_FAIL, "ephemeral_no_des", "ephemeral OS disk, no DES on the instance");
+	F.arm.os_disk.des_id = strdup(DES1);
+	expect_basis(CHECK_DISK_CMK, "os", CHECK_PASS, "des", "ephemeral OS disk, DES on the instance");
+	(void)strv_extend(&P.expected_des,
+			  "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/diskEncryptionSets/other");
+	expect_basis(CHECK_DISK_CMK, "os", CHECK_FAIL, "des_mismatch", "ephemeral OS disk, unexpected DES");
+	/* Confidential VM: the DES is in securityProfile, the SSE type is a platform key. */
+	reset();
+	imds_ok(TRI_TRUE);
+	F.arm.status = SOURCE_OK;
+	arm_ok_disk(&F.arm.os_disk, "EncryptionAtRestWithPlatformKey", NULL);
+	F.arm.os_disk.cvm_security_type = strdup("ConfidentialVM_DiskEncryptedWithCustomerKey");
+	F.arm.os_disk.cvm_des_id = strdup(DES1);
+	expect_basis(CHECK_DISK_CMK, "os", CHECK_PASS, "des", "confidential VM disk with a customer key");
+	free(F.arm.os_disk.cvm_des_id);
+	F.arm.os_disk.cvm_des_id = NULL;
+	expect(CHECK_DISK_CMK, "os", CHECK_UNKNOWN, "confidential customer-key type without a DES");
+	free(F.arm.os_disk.cvm_security_type);
+	F.arm.os_disk.cvm_security_type = strdup("DiskWithVMGuestState");
+	F.arm.os_disk.cvm_des_id = strdup(DES1);
+	expect_basis(CHECK_DISK_CMK, "os", CHECK_PASS, "des", "instance securityEncryptionType with a DES");
+	free(F.arm.os_disk.cvm_security_type);
+	F.arm.os_disk.cvm_security_type = strdup("ConfidentialVM_DiskEncryptedWithPlatformKey");
+	expect_basis(CHECK_DISK_CMK, "os", CHECK_FAIL, "platform_key", "confidential VM disk with a platform key");
 	reset();
 	imds_ok(TRI_TRUE);
 	free(F.arm.error);

@@ -11,6 +11,33 @@
 #define ENC_PLATFORM "EncryptionAtRestWithPlatformKey"
 #define ENC_CUSTOMER "EncryptionAtRestWithCustomerKey"
 #define ENC_BOTH "EncryptionAtRestWithPlatformAndCustomerKeys"
+/* Confidential VMs (DOMAIN.md §1a): the disk's securityType, and the
+ * instance's securityEncryptionType that encrypts the OS disk itself. */
+#define CVM_DISK_CUSTOMER "ConfidentialVM_DiskEncryptedWithCustomerKey"
+#define CVM_VM_DISK_ENCRYPTED "DiskWithVMGuestState"
+
+static bool des_expected(const struct policy *p, const char *des)
+{
+	return !p->expected_des || !p->expected_des[0] ||
+	       (des && strv_contains_case(p->expected_des, des));
+}
+
+/* A DES named by the instance (ephemeral OS disk) or by the confidential
+ * profile: pass if the policy accepts it. */
+static void cmk_des_verdict(const struct policy *p, const char *subject, const char *des,
+			    const char *how, json_object *e, struct check_results *out)
+{
+	if (!des_expected(p, des)) {
+		evidence_add_str(e, "basis", "des_mismatch");
+		check_results_add(out, CHECK_DISK_CMK, subject, CHECK_FAIL, e,
+				  "%s uses disk encryption set %s, which the policy does not list.",
+				  how, des);
+		return;
+	}
+	evidence_add_str(e, "basis", "des");
+	check_results_add(out, CHECK_DISK_CMK, subject, CHECK_PASS, e,
+			  "%s is encrypted with a customer-managed key through %s.", how, des);
+}
 
 json_object *evidence_imds(const struct facts *f)
 {
@@ -143,18 +170,23 @@ void check_host_eah(const struct facts *f, const struct policy *p, struct check_
 }
 
 static void cmk_one(const struct facts *f, const struct policy *p, const char *subject,
-		    const char *disk_id, const struct arm_disk *ad, struct check_results *out)
+		    const char *disk_id, bool ephemeral, const struct arm_disk *ad,
+		    struct check_results *out)
 {
 	json_object *e = evidence_new("arm");
 	const char *type;
 
 	evidence_add_str(e, "managed_disk_id", disk_id);
+	if (ephemeral)
+		evidence_add_str(e, "diff_disk_option", "Local");
 	if (f->arm.status != SOURCE_OK) {
 		evidence_add_str(e, "arm_status", source_status_to_string(f->arm.status));
 		evidence_add_str(e, "error", f->arm.error);
 		check_results_add(out, CHECK_DISK_CMK, subject, CHECK_UNKNOWN, e,
-				  "ARM lookup not available%s%s; the disk's encryption type is only visible in ARM.",
-				  f->arm.error ? ": " : "", f->arm.error ? f->arm.error : "");
+				  "ARM lookup not available%s%s; %s.", f->arm.error ? ": " : "",
+				  f->arm.error ? f->arm.error : "",
+				  ephemeral ? "this OS disk is ephemeral: its disk encryption set is only visible on its VM/VMSS instance in ARM"
+					    : "the disk's encryption type is only visible in ARM");
 		return;
 	}
 	if (!ad || ad->status != SOURCE_OK) {
@@ -171,7 +203,38 @@ static void cmk_one(const struct facts *f, const struct policy *p, const char *s
 	evidence_add_tristate(e, "auto_key_rotation", ad->des_rotation_enabled);
 	evidence_add_str(e, "last_key_rotation", ad->des_last_rotation);
 	evidence_add_str(e, "key_rotation_error", ad->des_rotation_error);
+	evidence_add_str(e, "confidential_security_type", ad->cvm_security_type);
+	evidence_add_str(e, "confidential_des_id", ad->cvm_des_id);
+	if (ad->ephemeral) {
+		evidence_add_bool(e, "ephemeral", true);
+		evidence_add_str(e, "des_source", "instance");
+		if (!ad->des_id) {
+			evidence_add_str(e, "basis", "ephemeral_no_des");
+			check_results_add(out, CHECK_DISK_CMK, subject, CHECK_FAIL, e,
+					  "The OS disk is ephemeral and its VM/VMSS instance names no disk encryption set: it is encrypted with a platform key only.");
+			return;
+		}
+		cmk_des_verdict(p, subject, ad->des_id, "The ephemeral OS disk (DES from its instance)",
+				e, out);
+		return;
+	}
+	if (ad->cvm_security_type && (streq(ad->cvm_security_type, CVM_DISK_CUSTOMER) ||
+				      streq(ad->cvm_security_type, CVM_VM_DISK_ENCRYPTED))) {
+		if (ad->cvm_des_id) {
+			evidence_add_str(e, "des_source", "security_profile");
+			cmk_des_verdict(p, subject, ad->cvm_des_id,
+					"The confidential VM disk (securityProfile)", e, out);
+			return;
+		}
+		if (streq(ad->cvm_security_type, CVM_DISK_CUSTOMER)) {
+			check_results_add(out, CHECK_DISK_CMK, subject, CHECK_UNKNOWN, e,
+					  "The disk's securityType is %s but ARM names no disk encryption set for it.",
+					  CVM_DISK_CUSTOMER);
+			return;
+		}
+	}
 	if (type && streq(type, ENC_PLATFORM)) {
+		evidence_add_str(e, "basis", "platform_key");
 		check_results_add(out, CHECK_DISK_CMK, subject, CHECK_FAIL, e,
 				  "The disk is encrypted with a platform-managed key, not a customer-managed key.");
 		return;
@@ -181,13 +244,14 @@ static void cmk_one(const struct facts *f, const struct policy *p, const char *s
 				  "ARM reported an unknown encryption type '%s'.", strna(type));
 		return;
 	}
-	if (p->expected_des && p->expected_des[0] &&
-	    (!ad->des_id || !strv_contains_case(p->expected_des, ad->des_id))) {
+	if (!des_expected(p, ad->des_id)) {
+		evidence_add_str(e, "basis", "des_mismatch");
 		check_results_add(out, CHECK_DISK_CMK, subject, CHECK_FAIL, e,
 				  "The disk uses disk encryption set %s, which the policy does not list.",
 				  strna(ad->des_id));
 		return;
 	}
+	evidence_add_str(e, "basis", "des");
 	check_results_add(out, CHECK_DISK_CMK, subject, CHECK_PASS, e,
 			  "The disk is encrypted with a customer-managed key through %s.",
 			  strna(ad->des_id));
@@ -203,22 +267,16 @@ void check_disk_cmk(const struct facts *f, const struct policy *p, struct check_
 				  imds_unusable_reason(f));
 		return;
 	}
-	if (in->os_disk.diff_disk_option && strcaseeq(in->os_disk.diff_disk_option, "Local")) {
-		json_object *e = evidence_imds(f);
-
-		evidence_add_str(e, "diff_disk_option", in->os_disk.diff_disk_option);
-		check_results_add(out, CHECK_DISK_CMK, "os", CHECK_FAIL, e,
-				  "The OS disk is ephemeral (diffDiskSettings Local): it cannot use a disk encryption set.");
-	} else {
-		cmk_one(f, p, "os", in->os_disk.managed_disk_id, &f->arm.os_disk, out);
-	}
+	cmk_one(f, p, "os", in->os_disk.managed_disk_id,
+		in->os_disk.diff_disk_option && strcaseeq(in->os_disk.diff_disk_option, "Local"),
+		&f->arm.os_disk, out);
 	for (size_t i = 0; i < in->n_data_disks; i++) {
 		const struct imds_disk *d = &in->data_disks[i];
 		const struct arm_disk *ad = i < f->arm.n_data_disks ? &f->arm.data_disks[i] : NULL;
 		char subject[32];
 
 		snprintf(subject, sizeof(subject), "lun:%d", d->lun);
-		cmk_one(f, p, subject, d->managed_disk_id, ad, out);
+		cmk_one(f, p, subject, d->managed_disk_id, false, ad, out);
 	}
 }
 
