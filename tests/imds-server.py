@@ -422,6 +422,15 @@ ARM_SCENARIOS = {
     "tok400": {"token": 400}, "tok404": {"token": 404}, "tok500": {"token": 500},
     "tokmalformed": {"token": "malformed"}, "tokwrongtypes": {"token": "wrongtypes"},
     "tokbadchars": {"token": "badchars"}, "tokshortlived": {"token": "shortlived"},
+    # Fixture nodes (tests/fixtures, "arm" in the scenario): the node's own
+    # IMDS document, whose resourceId is VM_ID and OS disk DISK_IDS["os"].
+    "fx-eah-disagree": {"doc": "eah-disagree", "vm_eah": False},
+    "fx-ephemeral-des": {"doc": "ephemeral-des", "ephemeral": True},
+    "fx-ephemeral-nodes": {"doc": "ephemeral-nodes", "ephemeral": True,
+                           "disks": {"os": PMK, "data0": CMK, "data1": CMK}},
+    "fx-cvm": {"doc": "cvm-des", "vm_eah": False,
+               "cvm": ("DiskWithVMGuestState", DES2, "ConfidentialVM_DiskEncryptedWithCustomerKey"),
+               "disks": {"os": PMK, "data0": CMK, "data1": CMK}},
     # The aks-pv fixture node: its own IMDS document and disk ids; the OS
     # disk and PV A (LUN 0) on a DES, PV B (LUN 1) on a platform key, each
     # PV disk tagged by the CSI driver.

@@ -596,6 +596,16 @@ static void test_cipher(void)
 	reset();
 	mkcrypt("short", 0, -1, "aes", "xts-plain64", 256);
 	expect(CHECK_DMCRYPT_CIPHER, "short", CHECK_FAIL, "aes-xts-plain64 256");
+	{
+		const struct check_result *r = run(CHECK_DMCRYPT_CIPHER, "short");
+
+		ok(r && strstr(r->summary, "AES-128-XTS") && strstr(r->summary, "min_key_bits = 256"),
+		   "a 256-bit XTS key's reason names AES-128-XTS and min_key_bits = 256 (%s)",
+		   r ? r->summary : "no result");
+	}
+	P.min_key_bits = 256;
+	expect_basis(CHECK_DMCRYPT_CIPHER, "short", CHECK_PASS, "luks_header",
+		     "min_key_bits = 256 accepts AES-128-XTS");
 	reset();
 	mkcrypt("cbc", 0, -1, "aes", "cbc-essiv:sha256", 256);
 	expect(CHECK_DMCRYPT_CIPHER, "cbc", CHECK_FAIL, "aes-cbc-essiv:sha256");
@@ -954,7 +964,13 @@ static void test_ade(void)
 	p1 = part(d, "sda2", 2);
 	mkcrypt("osencrypt", 0, p1, "aes", "xts-plain64", 512);
 	mount("/", "ext4", 253, 0);
-	expect(CHECK_ADE, "os", CHECK_PASS, "ADE claimed and / on osencrypt");
+	expect_basis(CHECK_ADE, "os", CHECK_PASS, "dm_crypt", "ADE claimed and / on osencrypt");
+	{
+		const struct check_result *r = run(CHECK_ADE, "os");
+
+		ok(r && strstr(r->summary, "retires on 2028-09-15"),
+		   "ADE's summary says it retires on 2028-09-15 (%s)", r ? r->summary : "no result");
+	}
 	reset();
 	imds_ok(TRI_FALSE);
 	F.imds.instance.os_disk.ade_enabled = TRI_TRUE;
@@ -1002,6 +1018,39 @@ static void test_disks_match(void)
 	disk("sde", ROLE_OTHER, -1, 64);
 	F.graph.devs[1].azure = true;
 	expect(CHECK_IMDS_DISKS, "node", CHECK_FAIL, "Azure disk of no known role");
+	/* IMDS lists no OS disk (and no data disks): nothing to match. */
+	reset();
+	imds_ok(TRI_TRUE);
+	F.imds.instance.has_os_disk = false;
+	expect(CHECK_IMDS_DISKS, "node", CHECK_UNKNOWN, "IMDS lists no OS disk");
+	reset();
+	imds_ok(TRI_TRUE);
+	free(F.imds.instance.os_disk.name);
+	free(F.imds.instance.os_disk.managed_disk_id);
+	F.imds.instance.os_disk.name = F.imds.instance.os_disk.managed_disk_id = NULL;
+	disk("sda", ROLE_OS, -1, 0);
+	expect(CHECK_IMDS_DISKS, "node", CHECK_UNKNOWN, "IMDS osDisk with every value empty");
+	/* ADE's BEK VOLUME disk is explained, at a LUN IMDS does not list. */
+	reset();
+	imds_ok(TRI_TRUE);
+	disk("sda", ROLE_OS, -1, 0);
+	disk("sdc", ROLE_DATA, 3, 32);
+	F.graph.devs[1].azure = true;
+	F.graph.devs[1].ade_bek = true;
+	expect_basis(CHECK_IMDS_DISKS, "node", CHECK_PASS, "imds_disks_found", "ADE's key disk is explained");
+	F.graph.devs[1].ade_bek = false;
+	expect_basis(CHECK_IMDS_DISKS, "node", CHECK_FAIL, "imds_disks_mismatch",
+		     "the same disk without the BEK label");
+	/* A BEK label does not hide a data disk IMDS lists, nor excuse a missing one. */
+	reset();
+	imds_ok(TRI_TRUE);
+	imds_add_data(0);
+	imds_add_data(1);
+	disk("sda", ROLE_OS, -1, 0);
+	disk("sdc", ROLE_DATA, 0, 32);
+	F.graph.devs[1].azure = true;
+	F.graph.devs[1].ade_bek = true;
+	expect(CHECK_IMDS_DISKS, "node", CHECK_FAIL, "BEK label on a listed LUN, LUN 1 missing");
 }
 
 static void bench_ok(double bps)

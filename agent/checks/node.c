@@ -13,6 +13,12 @@
 #define ENC_BOTH "EncryptionAtRestWithPlatformAndCustomerKeys"
 /* Confidential VMs (DOMAIN.md §1a): the disk's securityType, and the
  * instance's securityEncryptionType that encrypts the OS disk itself. */
+/* DOMAIN.md §1a: ADE's retirement, and what to do about it. */
+#define ADE_RETIREMENT "2028-09-15"
+#define ADE_RETIRES                                                                              \
+	"Azure Disk Encryption retires on " ADE_RETIREMENT                                       \
+	": after that its disks fail to unlock on reboot; migrate to new disks on a VM with "    \
+	"encryption at host."
 #define CVM_DISK_CUSTOMER "ConfidentialVM_DiskEncryptedWithCustomerKey"
 #define CVM_VM_DISK_ENCRYPTED "DiskWithVMGuestState"
 
@@ -149,11 +155,15 @@ void check_host_eah(const struct facts *f, const struct policy *p, struct check_
 		if (f->arm.status == SOURCE_OK && f->arm.encryption_at_host == TRI_FALSE)
 			check_results_add(out, CHECK_HOST_EAH, "node", CHECK_UNKNOWN, e,
 					  "IMDS says encryption at host is on but ARM says it is off: the sources disagree; check the VM or scale-set instance in ARM.");
-		else
+		else {
+			evidence_add_str(e, "basis", "encryption_at_host");
 			check_results_add(out, CHECK_HOST_EAH, "node", CHECK_PASS, e,
-					  "Encryption at host is enabled (IMDS).");
+					  "Encryption at host is enabled (IMDS%s).",
+					  f->arm.status == SOURCE_OK ? " and ARM" : "");
+		}
 		return;
 	case TRI_FALSE:
+		evidence_add_str(e, "basis", "encryption_at_host_off");
 		check_results_add(out, CHECK_HOST_EAH, "node", CHECK_FAIL, e,
 				  "Encryption at host is disabled: the temp disk and disk caches are not encrypted on the host; it can only be enabled on a new node pool or VM.");
 		return;
@@ -311,18 +321,21 @@ void check_ade(const struct facts *f, const struct policy *p, struct check_resul
 	if (w.devices && w.devices[0] && !w.devices[1])
 		evidence_add_str(e, "root_device", w.devices[0]);
 	evidence_add_strv(e, "mappings", w.mappings);
+	evidence_add_str(e, "retirement", ADE_RETIREMENT);
+	if (w.encrypted != TRI_UNKNOWN)
+		evidence_add_str(e, "basis", w.basis);
 	if (w.encrypted == TRI_TRUE)
 		check_results_add(out, CHECK_ADE, "os", CHECK_PASS, e,
-				  "ADE is enabled and / sits on dm-crypt (%s).",
-				  w.mappings ? w.mappings[0] : "?");
+				  "ADE is enabled and / sits on dm-crypt (%s). %s",
+				  w.mappings ? w.mappings[0] : "?", ADE_RETIRES);
 	else if (w.encrypted == TRI_FALSE)
 		check_results_add(out, CHECK_ADE, "os", CHECK_FAIL, e,
-				  "IMDS says ADE is enabled, but / is not on dm-crypt: %s.",
-				  strna(w.reason));
+				  "IMDS says ADE is enabled, but / is not on dm-crypt: %s. %s",
+				  strna(w.reason), ADE_RETIRES);
 	else
 		check_results_add(out, CHECK_ADE, "os", CHECK_UNKNOWN, e,
-				  "IMDS says ADE is enabled, but the stack under / is unclear: %s.",
-				  strna(w.reason));
+				  "IMDS says ADE is enabled, but the stack under / is unclear: %s. %s",
+				  strna(w.reason), ADE_RETIRES);
 	crypt_walk_done(&w);
 	backing_done(&b);
 }
@@ -346,14 +359,14 @@ static bool imds_has_lun(const struct imds_instance *in, int lun)
 
 /* Appends every disagreement between IMDS's disks and the devices. */
 static void disks_mismatches(const struct facts *f, const struct imds_instance *in, char ***m,
-			     unsigned *found)
+			     char ***explained, unsigned *found)
 {
 	const struct block_graph *g = &f->graph;
 
-	if (in->has_os_disk && find_role(g, ROLE_OS, -1) < 0)
+	if (find_role(g, ROLE_OS, -1) < 0)
 		(void)strv_push(m, strprintf("OS disk %s not found among the block devices",
 					     strna(in->os_disk.name)));
-	else if (in->has_os_disk)
+	else
 		(*found)++;
 	for (size_t i = 0; i < in->n_data_disks; i++) {
 		const struct imds_disk *d = &in->data_disks[i];
@@ -377,6 +390,11 @@ static void disks_mismatches(const struct facts *f, const struct imds_instance *
 
 		if (d->kind != BLK_DISK || !d->azure)
 			continue;
+		if (d->ade_bek && !(d->role == ROLE_DATA && imds_has_lun(in, d->lun))) {
+			(void)strv_push(explained, strprintf("%s is Azure Disk Encryption's key disk (%s)",
+							     blockdev_display(d), ADE_BEK_LABEL));
+			continue;
+		}
 		if (d->role == ROLE_DATA && !imds_has_lun(in, d->lun))
 			(void)strv_push(m, strprintf("%s is data LUN %d, which IMDS does not list",
 						     blockdev_display(d), d->lun));
@@ -389,7 +407,7 @@ static void disks_mismatches(const struct facts *f, const struct imds_instance *
 void check_imds_disks(const struct facts *f, const struct policy *p, struct check_results *out)
 {
 	const struct imds_instance *in = imds_inst(f);
-	_cleanup_strv_free_ char **m = NULL;
+	_cleanup_strv_free_ char **m = NULL, **explained = NULL;
 	_cleanup_free_ char *joined = NULL;
 	unsigned found = 0;
 	json_object *e = evidence_imds(f);
@@ -405,6 +423,13 @@ void check_imds_disks(const struct facts *f, const struct policy *p, struct chec
 				  strna(f->imds.api_version));
 		return;
 	}
+	/* Every VM has an OS disk: a list without one is no list to match. */
+	if (!in->has_os_disk || (isempty(in->os_disk.name) && isempty(in->os_disk.managed_disk_id))) {
+		check_results_add(out, CHECK_IMDS_DISKS, "node", CHECK_UNKNOWN, e,
+				  "IMDS lists no OS disk (storageProfile.osDisk %s), so its disk list cannot be trusted; retry later or check the IMDS api-version.",
+				  in->has_os_disk ? "is empty" : "is absent");
+		return;
+	}
 	if (f->block.status != SOURCE_OK) {
 		evidence_add_str(e, "block_error", f->block.error);
 		check_results_add(out, CHECK_IMDS_DISKS, "node", CHECK_UNKNOWN, e,
@@ -412,18 +437,23 @@ void check_imds_disks(const struct facts *f, const struct policy *p, struct chec
 		return;
 	}
 	m = calloc(1, sizeof(char *));
-	if (!m)
+	if (!m) {
+		json_object_put(e);
 		return;
-	disks_mismatches(f, in, &m, &found);
+	}
+	disks_mismatches(f, in, &m, &explained, &found);
 	evidence_add_strv(e, "mismatches", m);
+	evidence_add_strv(e, "explained", explained);
 	evidence_add_int(e, "imds_disks", (int64_t)(in->has_os_disk + in->n_data_disks));
 	if (!m[0]) {
+		evidence_add_str(e, "basis", "imds_disks_found");
 		check_results_add(out, CHECK_IMDS_DISKS, "node", CHECK_PASS, e,
-				  "Every disk IMDS lists (%u) was found, and no unexplained Azure disk is present.",
-				  found);
+				  "Every disk IMDS lists (%u) was found, and no unexplained Azure disk is present%s.",
+				  found, explained ? " (ADE's key disk is explained)" : "");
 		return;
 	}
 	joined = strv_join(m, "; ");
+	evidence_add_str(e, "basis", "imds_disks_mismatch");
 	check_results_add(out, CHECK_IMDS_DISKS, "node", CHECK_FAIL, e,
 			  "IMDS and the block devices disagree: %s.", strna(joined));
 }

@@ -171,6 +171,7 @@ json_object *disk_json(const struct facts *f, int i)
 	add(o, "role", json_object_new_string(azure_role_to_string(d->role)));
 	add(o, "lun", d->role == ROLE_DATA && d->lun >= 0 ? json_object_new_int(d->lun) : NULL);
 	add(o, "local_index", d->role == ROLE_LOCAL ? json_object_new_int((int)d->local_index) : NULL);
+	add(o, "ade_bek", json_object_new_boolean(d->ade_bek));
 	add(o, "device", json_string_or_null(d->devnode));
 	add(o, "managed_disk_id", json_string_or_null(imds_disk_id(f, d)));
 	add(o, "encryption", disk_encryption_json(f, i));
