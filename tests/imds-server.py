@@ -305,6 +305,37 @@ class Handler(BaseHTTPRequestHandler):
             return self.fault_410(name, rest, version)
         return self.send_body(200, self.sample_body())
 
+    def throttled(self, status, retry_after):
+        body = json.dumps({"error": "Too many requests"})
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Retry-After", retry_after)
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def fault_429ra1(self, name, rest, version):
+        """429 with Retry-After: 1 on the first request, then the document."""
+        with STATE_LOCK:
+            n = COUNTERS.get(name, 0)
+            COUNTERS[name] = n + 1
+        if n == 0:
+            return self.throttled(429, "1")
+        return self.send_body(200, self.sample_body())
+
+    def fault_429ra60(self, name, rest, version):
+        """429 with Retry-After: 60, always."""
+        return self.throttled(429, "60")
+
+    def fault_503date(self, name, rest, version):
+        """503 with Retry-After as an HTTP date 2 s ahead, then the document."""
+        with STATE_LOCK:
+            n = COUNTERS.get(name, 0)
+            COUNTERS[name] = n + 1
+        if n == 0:
+            return self.throttled(503, self.date_time_string(time.time() + 2))
+        return self.send_body(200, self.sample_body())
+
     def fault_closed(self, name, rest, version):
         self.close_connection = True
         try:
@@ -339,6 +370,9 @@ FAULTS = {
     "html": Handler.fault_html,
     "oldapi": Handler.fault_oldapi,
     "flaky": Handler.fault_flaky,
+    "429ra1": Handler.fault_429ra1,
+    "429ra60": Handler.fault_429ra60,
+    "503date": Handler.fault_503date,
     "closed": Handler.fault_closed,
 }
 
