@@ -262,6 +262,7 @@ static void cmk_one(const struct facts *f, const struct policy *p, const char *s
 		return;
 	}
 	evidence_add_str(e, "basis", "des");
+	evidence_add_str(e, "des_source", "disk");
 	check_results_add(out, CHECK_DISK_CMK, subject, CHECK_PASS, e,
 			  "The disk is encrypted with a customer-managed key through %s.",
 			  strna(ad->des_id));
