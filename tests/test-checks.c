@@ -285,6 +285,16 @@ static void test_eah(void)
 	F.arm.status = SOURCE_OK;
 	F.arm.encryption_at_host = TRI_FALSE;
 	expect(CHECK_HOST_EAH, "node", CHECK_UNKNOWN, "IMDS and ARM disagree");
+	reset();
+	imds_ok(TRI_FALSE);
+	F.arm.status = SOURCE_OK;
+	F.arm.encryption_at_host = TRI_TRUE;
+	expect(CHECK_HOST_EAH, "node", CHECK_UNKNOWN, "IMDS off, ARM on: they disagree");
+	reset();
+	imds_ok(TRI_TRUE);
+	F.arm.status = SOURCE_OK;
+	F.arm.encryption_at_host = TRI_TRUE;
+	expect_basis(CHECK_HOST_EAH, "node", CHECK_PASS, "encryption_at_host", "IMDS and ARM agree");
 }
 
 static void arm_ok_disk(struct arm_disk *d, const char *type, const char *des)

@@ -163,6 +163,11 @@ void check_host_eah(const struct facts *f, const struct policy *p, struct check_
 		}
 		return;
 	case TRI_FALSE:
+		if (f->arm.status == SOURCE_OK && f->arm.encryption_at_host == TRI_TRUE) {
+			check_results_add(out, CHECK_HOST_EAH, "node", CHECK_UNKNOWN, e,
+					  "IMDS says encryption at host is off but ARM says it is on: the sources disagree; check the VM or scale-set instance in ARM.");
+			return;
+		}
 		evidence_add_str(e, "basis", "encryption_at_host_off");
 		check_results_add(out, CHECK_HOST_EAH, "node", CHECK_FAIL, e,
 				  "Encryption at host is disabled: the temp disk and disk caches are not encrypted on the host; it can only be enabled on a new node pool or VM.");
