@@ -90,6 +90,18 @@ def temp_check(root, scenario, port, doc, subject):
     return c, report, f"{c['status']}: {c['summary']} evidence {json.dumps(c.get('evidence'))}"
 
 
+def imds_version(port, doc):
+    """The size version `atrest imds` reads from the document."""
+    p = subprocess.run(wrapper + [atrest, "imds", "--format", "json", "--arm", "off",
+                                  "--imds-url", f"http://127.0.0.1:{port}/doc/{doc}",
+                                  "--imds-timeout", "3"],
+                       capture_output=True, text=True, timeout=60)
+    try:
+        return json.loads(p.stdout)["instance"].get("vm_size_version", "missing")
+    except (ValueError, KeyError, TypeError):
+        return f"no JSON (exit {p.returncode})"
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         docs = os.path.join(tmp, "docs")
@@ -107,6 +119,8 @@ def main():
                 c, report, why = temp_check(roots[scenario], scenario, port, doc, subject)
                 ok(report is not None and report["node"].get("vm_size") == size,
                    f"{scenario}: IMDS vmSize {size} reaches the report", diag=[why])
+                got = imds_version(port, doc)
+                ok(got == ver, f"{scenario}: atrest imds reads {size} as v{ver} (got {got})")
                 basis = ((c or {}).get("evidence") or {}).get("basis")
                 if ver >= 5:
                     ok(c is not None and c["status"] == "pass" and basis == "platform_v5",

@@ -33,6 +33,15 @@ static json_object *instance_to_json(const struct imds_instance *in)
 	json_object_object_add(o, "resource_group", json_string_or_null(in->resource_group));
 	json_object_object_add(o, "location", json_string_or_null(in->location));
 	json_object_object_add(o, "vm_size", json_string_or_null(in->vm_size));
+	{
+		struct vm_size v;
+
+		/* DOMAIN.md §1a: the _vN version; null when the name does not parse. */
+		json_object_object_add(o, "vm_size_version",
+				       vm_size_parse(in->vm_size, &v) == 0 ?
+					       json_object_new_int((int)v.version) :
+					       NULL);
+	}
 	json_object_object_add(o, "vmss", json_string_or_null(in->vmss_name));
 	json_object_object_add(o, "encryption_at_host", json_tristate_or_null(in->encryption_at_host));
 	json_object_object_add(o, "security_type", json_string_or_null(in->security_type));
@@ -174,7 +183,18 @@ static void print_text(const struct facts *f)
 		printf("  %s\n", f->imds.error);
 	if (f->imds.have_instance) {
 		printf("  %-20s %s\n", "name", strna(in->name));
-		printf("  %-20s %s\n", "vm size", strna(in->vm_size));
+		{
+			struct vm_size v;
+
+			if (vm_size_parse(in->vm_size, &v) == 0)
+				printf("  %-20s %s (v%u%s)\n", "vm size", in->vm_size, v.version,
+				       v.version >= VM_SIZE_PLATFORM_TEMP_VERSION ?
+					       ": Azure encrypts its temp and local disks" :
+					       "");
+			else
+				printf("  %-20s %s (%s)\n", "vm size", strna(in->vm_size),
+				       in->vm_size ? "not a size name atrest can read" : "not reported");
+		}
 		printf("  %-20s %s\n", "location", strna(in->location));
 		printf("  %-20s %s\n", "scale set", strna(in->vmss_name));
 		printf("  %-20s %s\n", "resource id", strna(in->resource_id));
