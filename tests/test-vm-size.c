@@ -82,7 +82,9 @@ static const struct size_case cases[] = {
 	{ "Standard_Dds_v5", -1, NULL },
 	{ "Standard_D4-ds_v5", -1, NULL },
 	{ "Standard_D4ds_v5;Standard_D4ds_v5", -1, NULL },
-	{ "Standard_D4ds_\xc3\xa9" "5", -1, NULL },
+	{ "Standard_D4ds_\xc3\xa9"
+	  "5",
+	  -1, NULL },
 	{ "v5", -1, NULL },
 	{ "Standard_D4ds_v5_Promo_Extra_Words_That_Go_On_And_On_Forever_And_Ever", -1, NULL },
 };
