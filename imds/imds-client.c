@@ -34,7 +34,7 @@ struct http_reply {
 	int os_errno;
 	bool too_big;
 	bool rate_limited; /* the rate limit left no time to ask */
-	double retry_after; /* seconds from a Retry-After header; < 0 when none */
+	double retry_after;  /* seconds from a Retry-After header; < 0 when none */
 	bool retry_too_late; /* Retry-After points past the deadline: not retried */
 	struct strbuf body;
 };

@@ -765,8 +765,8 @@ static void mark_ade_bek(struct block_graph *g)
 		if (!fs)
 			continue;
 		d->ade_bek = true;
-		ev = strprintf("%s; ADE key disk: %s is vfat labelled '%s'", strna(d->role_evidence),
-			       fs->name, ADE_BEK_LABEL);
+		ev = strprintf("%s; ADE key disk: %s is vfat labelled '%s'",
+			       strna(d->role_evidence), fs->name, ADE_BEK_LABEL);
 		if (ev) {
 			free(d->role_evidence);
 			d->role_evidence = ev;

@@ -254,7 +254,8 @@ static void test_disk_security(void)
 		  "\"ConfidentialVM_VMGuestStateOnlyEncryptedWithPlatformKey\"}}}",
 		  "ConfidentialVM_VMGuestStateOnlyEncryptedWithPlatformKey", NULL },
 		{ "{\"properties\":{\"securityProfile\":{\"securityType\":[],"
-		  "\"secureVMDiskEncryptionSetId\":{}}}}", NULL, NULL },
+		  "\"secureVMDiskEncryptionSetId\":{}}}}",
+		  NULL, NULL },
 		{ "{\"properties\":{\"securityProfile\":\"x\"}}", NULL, NULL },
 		{ "{\"properties\":{}}", NULL, NULL },
 	};

@@ -234,19 +234,18 @@ static const struct check_result *run(enum check_id id, const char *subject)
 	} while (0)
 
 /* As expect, and the result names basis in its evidence. */
-#define expect_basis(id, subject, want, basis, what)                                          \
-	do {                                                                                  \
-		const struct check_result *_r = run(id, subject);                             \
-		json_object *_b = NULL;                                                       \
-		const char *_got = _r && json_object_object_get_ex(_r->evidence, "basis", &_b) \
-					   ? json_object_get_string(_b)                        \
-					   : "-";                                              \
-		if (!ok(_r && _r->status == (want) && streq_ptr(_got, basis),                 \
-			"%s %s: %s -> %s on %s", check_name(id), subject, what,               \
-			check_status_to_string(want), basis))                                 \
-			tap_diag("got %s on %s: %s",                                          \
-				 _r ? check_status_to_string(_r->status) : "no result", _got,  \
-				 _r ? _r->summary : "");                                      \
+#define expect_basis(id, subject, want, basis, what)                                                   \
+	do {                                                                                           \
+		const struct check_result *_r = run(id, subject);                                      \
+		json_object *_b = NULL;                                                                \
+		const char *_got = _r && json_object_object_get_ex(_r->evidence, "basis", &_b) ?       \
+					   json_object_get_string(_b) :                                \
+					   "-";                                                        \
+		if (!ok(_r && _r->status == (want) && streq_ptr(_got, basis), "%s %s: %s -> %s on %s", \
+			check_name(id), subject, what, check_status_to_string(want), basis))           \
+			tap_diag("got %s on %s: %s",                                                   \
+				 _r ? check_status_to_string(_r->status) : "no result", _got,          \
+				 _r ? _r->summary : "");                                               \
 	} while (0)
 
 static void vm_size(const char *size)
@@ -320,7 +319,8 @@ static void test_cmk(void)
 	reset();
 	imds_ok(TRI_TRUE);
 	F.imds.instance.os_disk.diff_disk_option = strdup("Local");
-	expect(CHECK_DISK_CMK, "os", CHECK_UNKNOWN, "ephemeral OS disk, ARM off (its DES is on the instance)");
+	expect(CHECK_DISK_CMK, "os", CHECK_UNKNOWN,
+	       "ephemeral OS disk, ARM off (its DES is on the instance)");
 	/* The ARM client fills an ephemeral OS disk from the instance. */
 	reset();
 	imds_ok(TRI_TRUE);
@@ -328,12 +328,14 @@ static void test_cmk(void)
 	F.arm.status = SOURCE_OK;
 	F.arm.os_disk.status = SOURCE_OK;
 	F.arm.os_disk.ephemeral = true;
-	expect_basis(CHECK_DISK_CMK, "os", CHECK_FAIL, "ephemeral_no_des", "ephemeral OS disk, no DES on the instance");
+	expect_basis(CHECK_DISK_CMK, "os", CHECK_FAIL, "ephemeral_no_des",
+		     "ephemeral OS disk, no DES on the instance");
 	F.arm.os_disk.des_id = strdup(DES1);
 	expect_basis(CHECK_DISK_CMK, "os", CHECK_PASS, "des", "ephemeral OS disk, DES on the instance");
 	(void)strv_extend(&P.expected_des,
 			  "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/diskEncryptionSets/other");
-	expect_basis(CHECK_DISK_CMK, "os", CHECK_FAIL, "des_mismatch", "ephemeral OS disk, unexpected DES");
+	expect_basis(CHECK_DISK_CMK, "os", CHECK_FAIL, "des_mismatch",
+		     "ephemeral OS disk, unexpected DES");
 	/* Confidential VM: the DES is in securityProfile, the SSE type is a platform key. */
 	reset();
 	imds_ok(TRI_TRUE);
@@ -341,17 +343,20 @@ static void test_cmk(void)
 	arm_ok_disk(&F.arm.os_disk, "EncryptionAtRestWithPlatformKey", NULL);
 	F.arm.os_disk.cvm_security_type = strdup("ConfidentialVM_DiskEncryptedWithCustomerKey");
 	F.arm.os_disk.cvm_des_id = strdup(DES1);
-	expect_basis(CHECK_DISK_CMK, "os", CHECK_PASS, "des", "confidential VM disk with a customer key");
+	expect_basis(CHECK_DISK_CMK, "os", CHECK_PASS, "des",
+		     "confidential VM disk with a customer key");
 	free(F.arm.os_disk.cvm_des_id);
 	F.arm.os_disk.cvm_des_id = NULL;
 	expect(CHECK_DISK_CMK, "os", CHECK_UNKNOWN, "confidential customer-key type without a DES");
 	free(F.arm.os_disk.cvm_security_type);
 	F.arm.os_disk.cvm_security_type = strdup("DiskWithVMGuestState");
 	F.arm.os_disk.cvm_des_id = strdup(DES1);
-	expect_basis(CHECK_DISK_CMK, "os", CHECK_PASS, "des", "instance securityEncryptionType with a DES");
+	expect_basis(CHECK_DISK_CMK, "os", CHECK_PASS, "des",
+		     "instance securityEncryptionType with a DES");
 	free(F.arm.os_disk.cvm_security_type);
 	F.arm.os_disk.cvm_security_type = strdup("ConfidentialVM_DiskEncryptedWithPlatformKey");
-	expect_basis(CHECK_DISK_CMK, "os", CHECK_FAIL, "platform_key", "confidential VM disk with a platform key");
+	expect_basis(CHECK_DISK_CMK, "os", CHECK_FAIL, "platform_key",
+		     "confidential VM disk with a platform key");
 	reset();
 	imds_ok(TRI_TRUE);
 	free(F.arm.error);
@@ -545,8 +550,7 @@ static void test_temp_bases(void)
 	F.arm.encryption_at_host = TRI_FALSE;
 	r = disk("sdb", ROLE_RESOURCE, -1, 16);
 	part(r, "sdb1", 17);
-	expect_basis(CHECK_DISK_TEMP, "resource", CHECK_UNKNOWN, "-",
-		     "IMDS EAH on, ARM off, v3 size");
+	expect_basis(CHECK_DISK_TEMP, "resource", CHECK_UNKNOWN, "-", "IMDS EAH on, ARM off, v3 size");
 	reset();
 	imds_ok(TRI_TRUE);
 	vm_size("Standard_D4ds_v5");
@@ -563,8 +567,7 @@ static void test_temp_bases(void)
 	F.arm.encryption_at_host = TRI_TRUE;
 	r = disk("sdb", ROLE_RESOURCE, -1, 16);
 	part(r, "sdb1", 17);
-	expect_basis(CHECK_DISK_TEMP, "resource", CHECK_UNKNOWN, "-",
-		     "IMDS EAH off, ARM on, v3 size");
+	expect_basis(CHECK_DISK_TEMP, "resource", CHECK_UNKNOWN, "-", "IMDS EAH off, ARM on, v3 size");
 	/* The temp disk was not identified. */
 	reset();
 	imds_ok(TRI_FALSE);
@@ -950,7 +953,8 @@ static void test_swap_temp(void)
 	p1 = part(d, "sdb2", 18);
 	mkcrypt("cryptswap", 0, p1, "aes", "xts-plain64", 512);
 	swap("/dev/dm-0", "partition");
-	expect_basis(CHECK_SWAP, "/dev/dm-0", CHECK_PASS, "dm_crypt", "swap on dm-crypt on the temp disk");
+	expect_basis(CHECK_SWAP, "/dev/dm-0", CHECK_PASS, "dm_crypt",
+		     "swap on dm-crypt on the temp disk");
 }
 
 static void test_ade(void)
@@ -1047,7 +1051,8 @@ static void test_disks_match(void)
 	disk("sdc", ROLE_DATA, 3, 32);
 	F.graph.devs[1].azure = true;
 	F.graph.devs[1].ade_bek = true;
-	expect_basis(CHECK_IMDS_DISKS, "node", CHECK_PASS, "imds_disks_found", "ADE's key disk is explained");
+	expect_basis(CHECK_IMDS_DISKS, "node", CHECK_PASS, "imds_disks_found",
+		     "ADE's key disk is explained");
 	F.graph.devs[1].ade_bek = false;
 	expect_basis(CHECK_IMDS_DISKS, "node", CHECK_FAIL, "imds_disks_mismatch",
 		     "the same disk without the BEK label");

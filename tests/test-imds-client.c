@@ -428,15 +428,13 @@ static void check_retry_after(void)
 		wall = now() - start;
 		is_str(source_status_to_string(res.status), source_status_to_string(ra[i].status),
 		       "%s: status", ra[i].route);
-		is_int(res.attempts, ra[i].attempts, "%s: %u attempts", ra[i].route,
-		       ra[i].attempts);
+		is_int(res.attempts, ra[i].attempts, "%s: %u attempts", ra[i].route, ra[i].attempts);
 		ok(wall >= ra[i].min_wall && wall <= ra[i].max_wall,
 		   "%s: took %.2f s, in [%.2f, %.2f] (Retry-After honoured)", ra[i].route, wall,
 		   ra[i].min_wall, ra[i].max_wall);
 		if (ra[i].error)
 			ok(res.error && strstr(res.error, ra[i].error) && one_line(res.error),
-			   "%s: error says \"%s\": %s", ra[i].route, ra[i].error,
-			   strna(res.error));
+			   "%s: error says \"%s\": %s", ra[i].route, ra[i].error, strna(res.error));
 		imds_result_done(&res);
 	}
 }

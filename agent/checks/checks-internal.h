@@ -46,6 +46,5 @@ struct temp_verdict {
 	char *summary;
 	json_object *evidence;
 };
-void temp_disk_judge(const struct facts *f, const struct policy *p, int disk,
-		     struct temp_verdict *ret);
+void temp_disk_judge(const struct facts *f, const struct policy *p, int disk, struct temp_verdict *ret);
 void temp_verdict_done(struct temp_verdict *v);

@@ -15,9 +15,9 @@
  * instance's securityEncryptionType that encrypts the OS disk itself. */
 /* DOMAIN.md §1a: ADE's retirement, and what to do about it. */
 #define ADE_RETIREMENT "2028-09-15"
-#define ADE_RETIRES                                                                              \
-	"Azure Disk Encryption retires on " ADE_RETIREMENT                                       \
-	": after that its disks fail to unlock on reboot; migrate to new disks on a VM with "    \
+#define ADE_RETIRES                                                                           \
+	"Azure Disk Encryption retires on " ADE_RETIREMENT                                    \
+	": after that its disks fail to unlock on reboot; migrate to new disks on a VM with " \
 	"encryption at host."
 #define CVM_DISK_CUSTOMER "ConfidentialVM_DiskEncryptedWithCustomerKey"
 #define CVM_VM_DISK_ENCRYPTED "DiskWithVMGuestState"
@@ -95,8 +95,8 @@ enum tristate eah_established(const struct facts *f, const char **why)
 		*why = "IMDS and ARM disagree on encryption at host";
 		return TRI_UNKNOWN;
 	}
-	*why = in->encryption_at_host == TRI_TRUE ? "encryption at host is on"
-						  : "encryption at host is off";
+	*why = in->encryption_at_host == TRI_TRUE ? "encryption at host is on" :
+						    "encryption at host is off";
 	return in->encryption_at_host;
 }
 
@@ -200,8 +200,8 @@ static void cmk_one(const struct facts *f, const struct policy *p, const char *s
 		check_results_add(out, CHECK_DISK_CMK, subject, CHECK_UNKNOWN, e,
 				  "ARM lookup not available%s%s; %s.", f->arm.error ? ": " : "",
 				  f->arm.error ? f->arm.error : "",
-				  ephemeral ? "this OS disk is ephemeral: its disk encryption set is only visible on its VM/VMSS instance in ARM"
-					    : "the disk's encryption type is only visible in ARM");
+				  ephemeral ? "this OS disk is ephemeral: its disk encryption set is only visible on its VM/VMSS instance in ARM" :
+					      "the disk's encryption type is only visible in ARM");
 		return;
 	}
 	if (!ad || ad->status != SOURCE_OK) {
@@ -229,8 +229,8 @@ static void cmk_one(const struct facts *f, const struct policy *p, const char *s
 					  "The OS disk is ephemeral and its VM/VMSS instance names no disk encryption set: it is encrypted with a platform key only.");
 			return;
 		}
-		cmk_des_verdict(p, subject, ad->des_id, "The ephemeral OS disk (DES from its instance)",
-				e, out);
+		cmk_des_verdict(p, subject, ad->des_id,
+				"The ephemeral OS disk (DES from its instance)", e, out);
 		return;
 	}
 	if (ad->cvm_security_type && (streq(ad->cvm_security_type, CVM_DISK_CUSTOMER) ||
@@ -397,8 +397,9 @@ static void disks_mismatches(const struct facts *f, const struct imds_instance *
 		if (d->kind != BLK_DISK || !d->azure)
 			continue;
 		if (d->ade_bek && !(d->role == ROLE_DATA && imds_has_lun(in, d->lun))) {
-			(void)strv_push(explained, strprintf("%s is Azure Disk Encryption's key disk (%s)",
-							     blockdev_display(d), ADE_BEK_LABEL));
+			(void)strv_push(explained,
+					strprintf("%s is Azure Disk Encryption's key disk (%s)",
+						  blockdev_display(d), ADE_BEK_LABEL));
 			continue;
 		}
 		if (d->role == ROLE_DATA && !imds_has_lun(in, d->lun))

@@ -113,9 +113,9 @@ static void cipher_one(const struct facts *f, const struct policy *p, const stru
 	} else if (c->key_bits < p->min_key_bits) {
 		bool aes128xts = c->key_bits == 256 && streq(c->cipher, "aes") &&
 				 startswith(c->mode, "xts-");
-		_cleanup_free_ char *accept = strprintf(
-			" (a policy that accepts %u-bit keys sets min_key_bits = %u in [policy])",
-			c->key_bits, c->key_bits);
+		_cleanup_free_ char *accept =
+			strprintf(" (a policy that accepts %u-bit keys sets min_key_bits = %u in [policy])",
+				  c->key_bits, c->key_bits);
 
 		evidence_add_str(e, "basis", "short_key");
 		/* 256 bits of XTS key is AES-128-XTS, what Linux ADE sets up
@@ -204,8 +204,7 @@ static void verdict_set(struct temp_verdict *v, enum check_status st, const char
 		evidence_add_str(v->evidence, "basis", basis);
 }
 
-void temp_disk_judge(const struct facts *f, const struct policy *p, int disk,
-		     struct temp_verdict *ret)
+void temp_disk_judge(const struct facts *f, const struct policy *p, int disk, struct temp_verdict *ret)
 {
 	const struct blockdev *d = &f->graph.devs[disk];
 	const char *eah_why = NULL, *plat_why = NULL;
@@ -241,8 +240,7 @@ void temp_disk_judge(const struct facts *f, const struct policy *p, int disk,
 	else if (plat == TRI_TRUE)
 		verdict_set(ret, CHECK_PASS, "platform_v5",
 			    strprintf("%s is encrypted at rest by the platform: %s (%s); the policy trusts this (trust_platform_temp_encryption).",
-				      blockdev_display(d), plat_why,
-				      strna(f->imds.instance.vm_size)));
+				      blockdev_display(d), plat_why, strna(f->imds.instance.vm_size)));
 	else if (c.plain && eah == TRI_FALSE && plat == TRI_FALSE)
 		verdict_set(ret, CHECK_FAIL, "plain_device",
 			    strprintf("Encryption at host is off, %s, and %s is not under an open dm-crypt mapping.",
@@ -260,8 +258,7 @@ void temp_disk_judge(const struct facts *f, const struct policy *p, int disk,
 	strv_free(c.via);
 }
 
-static void temp_one(const struct facts *f, const struct policy *p, int disk,
-		     struct check_results *out)
+static void temp_one(const struct facts *f, const struct policy *p, int disk, struct check_results *out)
 {
 	struct temp_verdict v;
 	char subject[32];

@@ -193,7 +193,8 @@ static void print_text(const struct facts *f)
 					       "");
 			else
 				printf("  %-20s %s (%s)\n", "vm size", strna(in->vm_size),
-				       in->vm_size ? "not a size name atrest can read" : "not reported");
+				       in->vm_size ? "not a size name atrest can read" :
+						     "not reported");
 		}
 		printf("  %-20s %s\n", "location", strna(in->location));
 		printf("  %-20s %s\n", "scale set", strna(in->vmss_name));

@@ -215,6 +215,7 @@ static void get_disk(struct step *s, const char *id, struct arm_disk *d)
 {
 	struct strbuf body = { 0 };
 	_cleanup_free_ char *err = NULL;
+	int r;
 
 	d->status = SOURCE_ERROR;
 	d->des_rotation_enabled = TRI_UNKNOWN;
@@ -225,9 +226,11 @@ static void get_disk(struct step *s, const char *id, struct arm_disk *d)
 	}
 	if (arm_get(s, id, ARM_API_VERSION_DISK, "disk", PERM_DISK, &body, &d->status, &d->error) < 0)
 		return;
-	if (arm_parse_disk(body.buf, body.len, &d->encryption_type, &d->des_id, &d->pv_name, &err) < 0 ||
-	    arm_parse_disk_security(body.buf, body.len, &d->cvm_security_type, &d->cvm_des_id,
-				    &err) < 0) {
+	r = arm_parse_disk(body.buf, body.len, &d->encryption_type, &d->des_id, &d->pv_name, &err);
+	if (r == 0)
+		r = arm_parse_disk_security(body.buf, body.len, &d->cvm_security_type,
+					    &d->cvm_des_id, &err);
+	if (r < 0) {
 		d->status = SOURCE_ERROR;
 		d->error = strprintf("ARM sent a disk document atrest cannot read (%s)", strna(err));
 	} else {
@@ -295,8 +298,8 @@ static void ephemeral_os_disk(const struct imds_instance *inst, const struct arm
 {
 	d->ephemeral = true;
 	d->des_rotation_enabled = TRI_UNKNOWN;
-	d->id = strdup_or_null(inst->os_disk.managed_disk_id ? inst->os_disk.managed_disk_id
-							     : vm->os_disk.id);
+	d->id = strdup_or_null(inst->os_disk.managed_disk_id ? inst->os_disk.managed_disk_id :
+							       vm->os_disk.id);
 	if (!vm->has_os_disk) {
 		d->status = SOURCE_ERROR;
 		d->error = strdup("the VM instance document has no storageProfile.osDisk, so the "

@@ -221,10 +221,10 @@ static void vm_disk_of(json_object *d, struct arm_vm_disk *ret)
 	ret->lun = int_of(WALK(d, "lun"), &lun) && lun <= INT_MAX ? (int)lun : -1;
 	ret->id = str_of(WALK(d, "managedDisk", "id"));
 	ret->des_id = str_of(WALK(d, "managedDisk", "diskEncryptionSet", "id"));
-	ret->security_encryption_type =
-		str_of(WALK(d, "managedDisk", "securityProfile", "securityEncryptionType"));
-	ret->security_des_id =
-		str_of(WALK(d, "managedDisk", "securityProfile", "diskEncryptionSet", "id"));
+	ret->security_encryption_type = str_of(
+		WALK(d, "managedDisk", "securityProfile", "securityEncryptionType"));
+	ret->security_des_id = str_of(
+		WALK(d, "managedDisk", "securityProfile", "diskEncryptionSet", "id"));
 	ret->diff_disk_option = str_of(WALK(d, "diffDiskSettings", "option"));
 }
 
