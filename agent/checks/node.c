@@ -218,8 +218,8 @@ static void cmk_one(const struct facts *f, const struct policy *p, const char *s
 	evidence_add_tristate(e, "auto_key_rotation", ad->des_rotation_enabled);
 	evidence_add_str(e, "last_key_rotation", ad->des_last_rotation);
 	evidence_add_str(e, "key_rotation_error", ad->des_rotation_error);
-	evidence_add_str(e, "confidential_security_type", ad->cvm_security_type);
-	evidence_add_str(e, "confidential_des_id", ad->cvm_des_id);
+	evidence_add_str(e, "security_type", ad->cvm_security_type);
+	evidence_add_str(e, "security_des_id", ad->cvm_des_id);
 	if (ad->ephemeral) {
 		evidence_add_bool(e, "ephemeral", true);
 		evidence_add_str(e, "des_source", "instance");

@@ -160,6 +160,12 @@ static json_object *disk_encryption_json(const struct facts *f, int disk)
 								  TRI_UNKNOWN));
 	add(o, "sse_type", json_string_or_null(ad ? ad->encryption_type : NULL));
 	add(o, "disk_encryption_set_id", json_string_or_null(ad ? ad->des_id : NULL));
+	/* An ephemeral OS disk's DES is its instance's; a disk's security
+	 * type (TrustedLaunch, ConfidentialVM_...) and a confidential VM
+	 * disk's DES come from securityProfile (DOMAIN.md §1a). */
+	add(o, "ephemeral", ad ? json_object_new_boolean(ad->ephemeral) : NULL);
+	add(o, "security_type", json_string_or_null(ad ? ad->cvm_security_type : NULL));
+	add(o, "security_disk_encryption_set_id", json_string_or_null(ad ? ad->cvm_des_id : NULL));
 	return o;
 }
 

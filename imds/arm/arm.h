@@ -33,10 +33,11 @@ struct arm_disk {
 	/* An ephemeral OS disk is no ARM resource: never GET; des_id is the
 	 * VM/VMSS instance's osDisk.managedDisk.diskEncryptionSet.id. */
 	bool ephemeral;
-	/* Confidential VM: the disk's properties.securityProfile.securityType
-	 * (else the instance's osDisk.managedDisk.securityProfile.
-	 * securityEncryptionType) and the DES it names (secureVMDiskEncryption-
-	 * SetId, else the instance's securityProfile.diskEncryptionSet.id). */
+	/* The disk's properties.securityProfile.securityType (TrustedLaunch,
+	 * ConfidentialVM_...; else the instance's osDisk.managedDisk.
+	 * securityProfile.securityEncryptionType) and the confidential DES it
+	 * names (secureVMDiskEncryptionSetId, else the instance's
+	 * securityProfile.diskEncryptionSet.id). */
 	char *cvm_security_type;
 	char *cvm_des_id;
 };
