@@ -54,18 +54,33 @@ static bool is_family_token(const char *t, size_t n)
 	return i == n && i - start <= 8;
 }
 
-/* A trailing word: accelerator (A100, H100, MI300X, T4), "cc", "Promo". A
- * word that starts like a version but is not one makes the name unclear. */
+/* A word after the family: letters only ("cc", "Promo"), or an accelerator
+ * name, upper-case letters, digits, upper-case letters ("A100", "H100",
+ * "MI300X", "T4", "V620"). Anything else ("v5x", "v", "5") makes the name
+ * unclear rather than be read as something it may not be. */
 static bool is_word_token(const char *t, size_t n)
 {
+	size_t i = 0, start;
+
 	if (n == 0 || n > 16)
 		return false;
-	if ((t[0] == 'v' || t[0] == 'V') && (n == 1 || isdigit((unsigned char)t[1])))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)t[i]))
+	while (i < n && isalpha((unsigned char)t[i]))
+		i++;
+	if (i == n)
+		return !(n == 1 && (t[0] == 'v' || t[0] == 'V'));
+	for (size_t k = 0; k < i; k++)
+		if (!isupper((unsigned char)t[k]))
 			return false;
-	return true;
+	if (i == 0)
+		return false;
+	start = i;
+	while (i < n && isdigit((unsigned char)t[i]))
+		i++;
+	if (i == start)
+		return false;
+	while (i < n && isupper((unsigned char)t[i]))
+		i++;
+	return i == n;
 }
 
 int vm_size_parse(const char *s, struct vm_size *ret)
