@@ -222,6 +222,16 @@ static int handle_policy(struct parse_state *st, const char *key, const char *v)
 			return FAIL("[policy] min_bench_bytes_per_second: '%s' is not a number", v);
 		return 1;
 	}
+	if (streq(key, "trust_platform_temp_encryption")) {
+		if (streq(v, "yes") || streq(v, "true") || streq(v, "1"))
+			p->trust_platform_temp_encryption = true;
+		else if (streq(v, "no") || streq(v, "false") || streq(v, "0"))
+			p->trust_platform_temp_encryption = false;
+		else
+			return FAIL("[policy] trust_platform_temp_encryption: '%s' is not yes or no",
+				    v);
+		return 1;
+	}
 	return FAIL("unknown key '%s' in section [policy]", key);
 }
 

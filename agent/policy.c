@@ -13,6 +13,7 @@ int policy_init_default(struct policy *p)
 {
 	*p = (struct policy){ 0 };
 	p->min_key_bits = DEFAULT_MIN_KEY_BITS;
+	p->trust_platform_temp_encryption = true;
 	for (size_t i = 0; i < _CHECK_MAX; i++)
 		p->severity[i] = check_catalogue[i].default_severity;
 	if (strv_extend(&p->allowed_ciphers, DEFAULT_ALLOWED_CIPHER) < 0 ||

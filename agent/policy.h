@@ -33,6 +33,9 @@ struct policy {
 	char **required_paths;
 	char **expected_des;                 /* compared case-insensitively */
 	uint64_t min_bench_bytes_per_second; /* 0 = no minimum */
+	/* v5+ sizes encrypt their temp disk (DOMAIN.md §1a): a basis for
+	 * disk.temp_encrypted. Default true. */
+	bool trust_platform_temp_encryption;
 	enum severity severity[_CHECK_MAX];
 };
 

@@ -34,6 +34,8 @@ struct http_reply {
 	int os_errno;
 	bool too_big;
 	bool rate_limited; /* the rate limit left no time to ask */
+	double retry_after;  /* seconds from a Retry-After header; < 0 when none */
+	bool retry_too_late; /* Retry-After points past the deadline: not retried */
 	struct strbuf body;
 };
 
@@ -122,7 +124,7 @@ static void http_get_once(struct fetch *f, const char *path, struct http_reply *
 	long os_errno = 0;
 
 	strbuf_done(&reply->body);
-	*reply = (struct http_reply){ .cc = CURLE_OUT_OF_MEMORY };
+	*reply = (struct http_reply){ .cc = CURLE_OUT_OF_MEMORY, .retry_after = -1 };
 	url = strprintf("%s%s", f->base, path);
 	headers = curl_slist_append(NULL, "Metadata: true");
 	c = curl_easy_init();
@@ -137,6 +139,14 @@ static void http_get_once(struct fetch *f, const char *path, struct http_reply *
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply->status);
 	curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
 	reply->os_errno = (int)os_errno;
+	if (reply->status == 429 || reply->status == 503) {
+		/* delta-seconds or an HTTP date, as libcurl reads it; 0 when
+		 * absent or unreadable, which leaves our own backoff. */
+		curl_off_t ra = 0;
+
+		if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
+			reply->retry_after = (double)MIN(ra, (curl_off_t)(7 * 86400));
+	}
 	if (reply->cc == CURLE_FILESIZE_EXCEEDED)
 		reply->too_big = true;
 }
@@ -167,14 +177,22 @@ static void http_get(struct fetch *f, const char *path, struct http_reply *reply
 			}
 			return;
 		}
+		double wait;
+
 		http_get_once(f, path, reply);
 		if (f->single_attempt || !reply_transient(reply))
 			return;
-		if (now_monotonic() + backoff + IMDS_MIN_ATTEMPT > f->deadline)
+		/* IMDS's Retry-After is honoured: never asked sooner, and not
+		 * at all when it points past the step's deadline. */
+		wait = MAX(backoff, reply->retry_after);
+		if (now_monotonic() + wait + IMDS_MIN_ATTEMPT > f->deadline) {
+			reply->retry_too_late = reply->retry_after > backoff;
 			return;
-		log_debug("imds: transient failure (curl %d, HTTP %ld), retrying in %.1f s",
-			  (int)reply->cc, reply->status, backoff);
-		sleep_seconds(backoff);
+		}
+		log_debug("imds: transient failure (curl %d, HTTP %ld), retrying in %.1f s%s",
+			  (int)reply->cc, reply->status, wait,
+			  reply->retry_after > backoff ? " (Retry-After)" : "");
+		sleep_seconds(wait);
 		backoff = MIN(backoff * 2, IMDS_BACKOFF_MAX);
 	}
 }
@@ -255,6 +273,11 @@ static char *describe_failure(const struct fetch *f, const struct http_reply *r,
 				 f->base, r->status, transport_reason(r, buf, sizeof(buf)),
 				 f->timeout, remedy_not_imds);
 	desc = imds_describe_error_body(r->body.buf, r->body.len);
+	if (r->retry_too_late)
+		return strprintf("IMDS at %s answered HTTP %ld for api-version %s (%s) and asked "
+				 "to retry after %.0f s, beyond the %.1f s IMDS step: %s",
+				 f->base, r->status, version, strna(desc), r->retry_after,
+				 f->timeout, http_remedy(r->status));
 	return strprintf("IMDS at %s answered HTTP %ld for api-version %s (%s): %s", f->base,
 			 r->status, version, strna(desc), http_remedy(r->status));
 }

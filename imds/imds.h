@@ -90,6 +90,20 @@ char *imds_describe_error_body(const char *body, size_t len);
 
 const char *imds_instance_tag(const struct imds_instance *inst, const char *name);
 
+/* compute.vmSize: tier, family token and size version (DOMAIN.md §1a: the
+ * _vN suffix, 1 without one; trailing words such as _Promo or an
+ * accelerator name do not change it). */
+#define VM_SIZE_MAX 64
+struct vm_size {
+	char family[VM_SIZE_MAX + 1]; /* "D4ds", "NC24ads" */
+	unsigned version;             /* >= 1 */
+};
+/* 0, or -EINVAL (not shaped like an Azure size name: no evidence may be
+ * drawn from it) or -E2BIG (longer than VM_SIZE_MAX). Pure. */
+int vm_size_parse(const char *s, struct vm_size *ret);
+/* The size version from which Azure encrypts the temp disk itself. */
+#define VM_SIZE_PLATFORM_TEMP_VERSION 5
+
 /* The oldest api-version that reports securityProfile.encryptionAtHost. */
 #define IMDS_API_VERSION_EAH "2021-11-01"
 /* The version asked for first. */

@@ -540,6 +540,7 @@ static void blockdev_done(struct blockdev *d)
 		&d->model,         &d->scsi_address, &d->vmbus_device_id, &d->nvme_controller,
 		&d->role_evidence, &d->dm_name,      &d->dm_uuid,         &d->zram_backing,
 		&d->sig_type,      &d->sig_version,  &d->sig_uuid,        &d->sig_error,
+		&d->sig_label,
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(strs); i++)
@@ -738,6 +739,41 @@ static void pci_free(char **pci, size_t n)
 	free(pci);
 }
 
+static bool is_bek_fs(const struct blockdev *d)
+{
+	return d->sig_type && streq(d->sig_type, "vfat") && d->sig_label &&
+	       streq(d->sig_label, ADE_BEK_LABEL);
+}
+
+/* ADE's key disk: an Azure disk not placed as OS, resource or local whose
+ * FAT filesystem (whole disk or a partition) is labelled "BEK VOLUME". */
+static void mark_ade_bek(struct block_graph *g)
+{
+	for (size_t i = 0; i < g->n_devs; i++) {
+		struct blockdev *d = &g->devs[i];
+		const struct blockdev *fs = NULL;
+		char *ev;
+
+		if (d->kind != BLK_DISK || !d->azure || (d->role != ROLE_DATA && d->role != ROLE_OTHER))
+			continue;
+		if (is_bek_fs(d))
+			fs = d;
+		for (size_t k = 0; !fs && k < g->n_devs; k++)
+			if (g->devs[k].kind == BLK_PART && g->devs[k].parent == (int)i &&
+			    is_bek_fs(&g->devs[k]))
+				fs = &g->devs[k];
+		if (!fs)
+			continue;
+		d->ade_bek = true;
+		ev = strprintf("%s; ADE key disk: %s is vfat labelled '%s'",
+			       strna(d->role_evidence), fs->name, ADE_BEK_LABEL);
+		if (ev) {
+			free(d->role_evidence);
+			d->role_evidence = ev;
+		}
+	}
+}
+
 static void graph_probe(const struct sysroot *sr, const struct probe_options *opts,
 			struct block_graph *g, char **pci)
 {
@@ -753,6 +789,7 @@ static void graph_probe(const struct sysroot *sr, const struct probe_options *op
 		if (opts->read_devices)
 			signature_probe(sr, d);
 	}
+	mark_ade_bek(g);
 }
 
 int block_graph_scan(const struct sysroot *sr, const struct probe_options *opts,

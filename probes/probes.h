@@ -92,6 +92,10 @@ struct blockdev {
 	enum azure_role role;
 	int lun;              /* data disks: the LUN; else -1 */
 	unsigned local_index; /* local NVMe disks: 1-based; else 0 */
+	/* Azure Disk Encryption's key disk: a FAT filesystem labelled
+	 * ADE_BEK_LABEL on it or a partition of it (DOMAIN.md §1a). IMDS does
+	 * not list it: an explained disk. */
+	bool ade_bek;
 	char *role_evidence;  /* how the role was derived, one line */
 
 	/* Device-mapper. */
@@ -107,6 +111,7 @@ struct blockdev {
 	char *sig_type;
 	char *sig_version;
 	char *sig_uuid;
+	char *sig_label; /* filesystem label, e.g. "BEK VOLUME" */
 	char *sig_error;
 
 	/* The stack: indices into the graph. A name listed in slaves/ or
@@ -169,6 +174,8 @@ int block_graph_find_node(const struct block_graph *g, const char *devnode);
 const char *blk_kind_to_string(enum blk_kind k);
 const char *disk_bus_to_string(enum disk_bus b);
 const char *azure_role_to_string(enum azure_role r);
+
+#define ADE_BEK_LABEL "BEK VOLUME"
 const char *crypt_source_to_string(enum crypt_source s);
 const char *crypt_reencrypt_to_string(enum crypt_reencrypt r);
 

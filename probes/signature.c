@@ -76,6 +76,7 @@ static void probe_fd(struct blockdev *d, int fd)
 	d->sig_type = value_or_null(pr, "TYPE");
 	d->sig_version = value_or_null(pr, "VERSION");
 	d->sig_uuid = value_or_null(pr, "UUID");
+	d->sig_label = value_or_null(pr, "LABEL");
 }
 
 void signature_probe(const struct sysroot *sr, struct blockdev *d)

@@ -121,6 +121,25 @@ def conf(scenario):
 	return p if os.path.exists(p) else None
 
 
+def untrusting(scenario, damage):
+	"""damage, run with the scenario's policy minus the v5+ platform basis
+	(trust_platform_temp_encryption = no): a row about a damaged dm-crypt
+	stack under the temp disk must see the stack judged, not the size."""
+	def f(root):
+		extra = damage(root) or {}
+		text = open(conf(scenario)).read() if conf(scenario) else ""
+		if "[policy]\n" in text:
+			text = text.replace("[policy]\n", "[policy]\ntrust_platform_temp_encryption = no\n", 1)
+		else:
+			text += "\n[policy]\ntrust_platform_temp_encryption = no\n"
+		path = root + ".conf"
+		with open(path, "w") as c:
+			c.write(text)
+		extra["conf"] = path
+		return extra
+	return f
+
+
 def closed_port():
 	"""A loopback port nobody listens on: connect() is refused at once."""
 	s = socket.socket()
@@ -239,6 +258,8 @@ def rows():
 	      imds_row("drip", "drip", "unknown x3, exit 3, < deadline")]
 	for code in ("400json", "400xml", "404", "405", "410", "429", "500", "503"):
 		R.append(imds_row(code, code, "unknown x3, exit 3"))
+	# Throttled with a Retry-After past the IMDS step: no wait, no sooner retry.
+	R.append(imds_row("429-retry-after-60", "429ra60", "unknown x3, exit 3, < deadline"))
 	R += [imds_row("wrongtypes", "wrongtypes", "unknown x3, exit 3"),
 	      imds_row("nested", "nested", "unknown x3, exit 3"),
 	      imds_row("huge-50MB", "huge", "unknown x3, exit 3, < deadline"),
@@ -262,7 +283,8 @@ def rows():
 			"no crash (nsid from the name)"),
 	      local_row("attr-dm-uuid-missing", BASE, dm0("dm/uuid"), "path+cipher not pass",
 			notpass=path_np + crypt_np),
-	      local_row("attr-dm-uuid-missing-temp", "gen2-resource-encrypted", dm0("dm/uuid"),
+	      local_row("attr-dm-uuid-missing-temp", "gen2-resource-encrypted",
+			untrusting("gen2-resource-encrypted", dm0("dm/uuid")),
 			"temp+path not pass",
 			notpass=[("disk.temp_encrypted", "resource"), ("path.dm_crypt", "/mnt")])]
 	# Sysfs: dangling and looping links.
@@ -297,7 +319,8 @@ def rows():
 	      local_row("value-dev-x:y", BASE, lambda r: fs.set_attr(r, "dm-0", "dev", "x:y"),
 			"path not pass", notpass=path_np),
 	      local_row("value-partition--1", "gen2-resource-encrypted",
-			lambda r: fs.set_attr(r, "sdb1", "partition", "-1"),
+			untrusting("gen2-resource-encrypted",
+				   lambda r: fs.set_attr(r, "sdb1", "partition", "-1")),
 			"temp not pass", notpass=[("disk.temp_encrypted", "resource")])]
 	# A device that vanishes, frozen (deterministic) and racing (not).
 	R += [local_row("vanish-frozen", BASE, lambda r: fs.vanish(r, "sdc"),

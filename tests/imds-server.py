@@ -305,6 +305,37 @@ class Handler(BaseHTTPRequestHandler):
             return self.fault_410(name, rest, version)
         return self.send_body(200, self.sample_body())
 
+    def throttled(self, status, retry_after):
+        body = json.dumps({"error": "Too many requests"})
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Retry-After", retry_after)
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def fault_429ra1(self, name, rest, version):
+        """429 with Retry-After: 1 on the first request, then the document."""
+        with STATE_LOCK:
+            n = COUNTERS.get(name, 0)
+            COUNTERS[name] = n + 1
+        if n == 0:
+            return self.throttled(429, "1")
+        return self.send_body(200, self.sample_body())
+
+    def fault_429ra60(self, name, rest, version):
+        """429 with Retry-After: 60, always."""
+        return self.throttled(429, "60")
+
+    def fault_503date(self, name, rest, version):
+        """503 with Retry-After as an HTTP date 2 s ahead, then the document."""
+        with STATE_LOCK:
+            n = COUNTERS.get(name, 0)
+            COUNTERS[name] = n + 1
+        if n == 0:
+            return self.throttled(503, self.date_time_string(time.time() + 2))
+        return self.send_body(200, self.sample_body())
+
     def fault_closed(self, name, rest, version):
         self.close_connection = True
         try:
@@ -339,6 +370,9 @@ FAULTS = {
     "html": Handler.fault_html,
     "oldapi": Handler.fault_oldapi,
     "flaky": Handler.fault_flaky,
+    "429ra1": Handler.fault_429ra1,
+    "429ra60": Handler.fault_429ra60,
+    "503date": Handler.fault_503date,
     "closed": Handler.fault_closed,
 }
 
@@ -386,7 +420,19 @@ ARM_SCENARIOS = {
                           "data0": (CMK[0], DES1.lower()), "data1": CMK}},
     "twodes": {"disks": {"os": CMK, "data0": (CMK[0], DES2), "data1": CMK}},
     "rotationerror": {"des": {"des1": "rotationerror"}},
-    "ephemeral": {"imds": {"ephemeral": True}},
+    # An ephemeral OS disk is no ARM resource (GET answers 404): its DES
+    # is on the instance (osDisk.managedDisk.diskEncryptionSet.id), or none.
+    "ephemeral": {"imds": {"ephemeral": True}, "ephemeral": True},
+    "ephemeralnodes": {"imds": {"ephemeral": True}, "ephemeral": True,
+                       "disks": {"os": PMK, "data0": CMK, "data1": CMK}},
+    # Confidential VMs: the OS disk's DES in securityProfile (instance and
+    # disk), its SSE type a platform key; and one with a platform key only.
+    "cvm": {"imds": {"cvm": True}, "cvm": ("DiskWithVMGuestState", DES2,
+                                           "ConfidentialVM_DiskEncryptedWithCustomerKey"),
+            "disks": {"os": PMK, "data0": CMK, "data1": CMK}},
+    "cvmpmk": {"imds": {"cvm": True}, "cvm": ("VMGuestStateOnly", None,
+                                              "ConfidentialVM_VMGuestStateOnlyEncryptedWithPlatformKey"),
+               "disks": {"os": PMK, "data0": CMK, "data1": CMK}},
     "plainvm": {"imds": {"plainvm": True}},
     "armeahoff": {"vm_eah": False},
     "kubelettag": {"imds": {"kubelet": "11111111-2222-3333-4444-555555555555"}},
@@ -410,6 +456,15 @@ ARM_SCENARIOS = {
     "tok400": {"token": 400}, "tok404": {"token": 404}, "tok500": {"token": 500},
     "tokmalformed": {"token": "malformed"}, "tokwrongtypes": {"token": "wrongtypes"},
     "tokbadchars": {"token": "badchars"}, "tokshortlived": {"token": "shortlived"},
+    # Fixture nodes (tests/fixtures, "arm" in the scenario): the node's own
+    # IMDS document, whose resourceId is VM_ID and OS disk DISK_IDS["os"].
+    "fx-eah-disagree": {"doc": "eah-disagree", "vm_eah": False},
+    "fx-ephemeral-des": {"doc": "ephemeral-des", "ephemeral": True},
+    "fx-ephemeral-nodes": {"doc": "ephemeral-nodes", "ephemeral": True,
+                           "disks": {"os": PMK, "data0": CMK, "data1": CMK}},
+    "fx-cvm": {"doc": "cvm-des", "vm_eah": False,
+               "cvm": ("DiskWithVMGuestState", DES2, "ConfidentialVM_DiskEncryptedWithCustomerKey"),
+               "disks": {"os": PMK, "data0": CMK, "data1": CMK}},
     # The aks-pv fixture node: its own IMDS document and disk ids; the OS
     # disk and PV A (LUN 0) on a DES, PV B (LUN 1) on a platform key, each
     # PV disk tagged by the CSI driver.
@@ -469,6 +524,8 @@ def arm_imds_doc(handler, opts):
     c = doc["compute"]
     c["resourceId"] = PLAIN_VM_ID if opts.get("plainvm") else VM_ID
     c["securityProfile"]["encryptionAtHost"] = "true"
+    if opts.get("cvm"):
+        c["securityProfile"]["securityType"] = "ConfidentialVM"
     tags = [t for t in c.get("tagsList", [])]
     if opts.get("kubelet"):
         tags.append({"name": "aks-managed-kubeletIdentityClientID",
@@ -569,7 +626,8 @@ def arm_resources(handler, scen):
            scen_vm_id(handler, scen).lower(): ("vm", "vm"),
            DES1.lower(): ("des", "des1"), DES2.lower(): ("des", "des2")}
     for k, v in disk_ids(scen).items():
-        res[v.lower()] = ("disk", k)
+        if not (k == "os" and scen.get("ephemeral")):
+            res[v.lower()] = ("disk", k)
     return res
 
 
@@ -590,6 +648,14 @@ def arm_vm_doc(handler, scen):
             m["diskEncryptionSet"] = {"id": spec[1]}
         return m
     sp["osDisk"]["managedDisk"] = managed("os")
+    if scen.get("ephemeral"):
+        sp["osDisk"]["diffDiskSettings"] = {"option": "Local", "placement": "ResourceDisk"}
+    if scen.get("cvm"):
+        enc_type, des, _ = scen["cvm"]
+        prof = {"securityEncryptionType": enc_type}
+        if des:
+            prof["diskEncryptionSet"] = {"id": des}
+        sp["osDisk"]["managedDisk"]["securityProfile"] = prof
     disk = sp["dataDisks"][0]
     sp["dataDisks"] = []
     for lun in (0, 1):
@@ -615,6 +681,12 @@ def arm_disk_doc(scen, key, spec):
     if spec[1]:
         enc["diskEncryptionSetId"] = spec[1]
     doc["properties"]["encryption"] = enc
+    if key == "os" and scen.get("cvm"):
+        _, des, sec_type = scen["cvm"]
+        prof = {"securityType": sec_type}
+        if des:
+            prof["secureVMDiskEncryptionSetId"] = des
+        doc["properties"]["securityProfile"] = prof
     return doc
 
 

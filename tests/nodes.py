@@ -144,8 +144,15 @@ def run_one(s, port, want_verdict, matrix):
         return
     imds = scen.get("imds")
     url = f"http://127.0.0.1:{port}/doc/{imds}" if imds else "http://127.0.0.1:1"
+    arm = scen.get("arm")
+    if arm:
+        # A loopback ARM scenario (tests/imds-server.py) serving the node's
+        # own IMDS document, the token, and the instance, disks and DES.
+        url = f"http://127.0.0.1:{port}/arm/{arm}"
     cmd = wrapper + [atrest, "check", "--format", "json", "--no-bench", "--sysroot", root,
                      "--imds-url", url, "--imds-timeout", "3"]
+    if arm:
+        cmd += ["--arm", "on", "--arm-url", f"http://127.0.0.1:{port}/armapi/{arm}"]
     conf = scen.get("conf")
     if conf:
         cmd += ["--config", os.path.join(fx, "conf", conf + ".conf")]

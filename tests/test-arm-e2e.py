@@ -104,7 +104,10 @@ MATRIX = [
     ("descase", "on", P, P, P, "ok", None),
     ("twodes", "on", P, P, P, "ok", None),
     ("rotationerror", "on", P, P, P, "ok", None),
-    ("ephemeral", "on", F, P, P, "ok", "ephemeral"),
+    ("ephemeral", "on", P, P, P, "ok", "ephemeral"),
+    ("ephemeralnodes", "on", F, P, P, "ok", "ephemeral"),
+    ("cvm", "on", P, P, P, "ok", "securityProfile"),
+    ("cvmpmk", "on", F, P, P, "ok", "platform-managed"),
     ("armeahoff", "on", P, P, P, "ok", None),
     ("kubelettag", "on", P, P, P, "ok", None),
     ("noimdsdiskids", "on", P, P, P, "ok", None),
@@ -176,6 +179,20 @@ def matrix(port, log):
             c = check_of(r, "host.encryption_at_host", "node")
             ok(c and c["status"] == U and "disagree" in c["summary"],
                "ARM encryptionAtHost false vs IMDS true is reported as unknown")
+        if scen.startswith("ephemeral"):
+            c = check_of(r, "disk.customer_managed_key", "os")
+            want = ("des", "/des1") if scen == "ephemeral" else ("ephemeral_no_des", None)
+            ok(c and c["evidence"].get("basis") == want[0] and
+               (want[1] is None or c["evidence"].get("disk_encryption_set_id", "").endswith(want[1])),
+               "%s: basis %s, DES from the instance" % (scen, want[0]))
+            ok(not [e for e in requests(log, tag) if "/disks/" in e["path"] and "OsDisk" in e["path"]],
+               "%s: the ephemeral OS disk is never fetched from ARM" % scen)
+        if scen == "cvm":
+            c = check_of(r, "disk.customer_managed_key", "os")
+            ok(c and c["evidence"].get("basis") == "des" and
+               c["evidence"].get("security_des_id", "").endswith("/des2") and
+               c["evidence"].get("des_source") == "security_profile",
+               "cvm: the OS disk passes on the securityProfile DES (des2)")
         if scen == "rotationerror":
             c = check_of(r, "disk.customer_managed_key", "os")
             ok(c and c["evidence"].get("key_rotation_error", "").startswith(
@@ -330,6 +347,37 @@ def leak_sweep(port):
     ok("Bearer" not in joined, "no Authorization header is logged")
 
 
+def os_disk_view(port):
+    """The report's OS disk says what ARM said of it: an ephemeral disk,
+    a confidential VM's security type and DES (on a real fixture node)."""
+    fx = os.path.join(os.environ.get("top_srcdir") or
+                      os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                      "tests", "fixtures")
+    out = subprocess.run(["sh", os.path.join(fx, "run-node.sh"), "gen2-luks-data"],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        ok(False, "fixture node gen2-luks-data builds (%s)" % out.stderr[-200:])
+        return
+    root = out.stdout.strip()
+    for scen, want in (("ephemeral", {"ephemeral": True, "security_type": None}),
+                       ("cvm", {"ephemeral": False, "security_type":
+                                "ConfidentialVM_DiskEncryptedWithCustomerKey"}),
+                       # The Disk_Get sample's own securityProfile: a Trusted Launch disk.
+                       ("cmk", {"ephemeral": False, "security_type": "TrustedLaunch"})):
+        p = check(port, scen + ".disks", sysroot=root)
+        try:
+            disks = json.loads(p.stdout)["disks"]
+        except (ValueError, KeyError):
+            ok(False, "%s: report with disks (%s)" % (scen, p.stderr[:200]))
+            continue
+        enc = next((d["encryption"] for d in disks if d["role"] == "os"), {})
+        got = {k: enc.get(k) for k in want}
+        ok(got == want, "%s: the OS disk's encryption view %s" % (scen, got))
+        if scen == "cvm":
+            ok((enc.get("security_disk_encryption_set_id") or "").endswith("/des2"),
+               "cvm: the OS disk names its securityProfile DES")
+
+
 def main():
     global EMPTY
     with tempfile.TemporaryDirectory() as tmp:
@@ -338,6 +386,7 @@ def main():
         srv, port, log = start_server(tmp)
         try:
             matrix(port, log)
+            os_disk_view(port)
             request_assertions(port, log)
             identity_sources(port, log, tmp)
             proxies(port, log)

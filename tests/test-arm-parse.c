@@ -126,6 +126,33 @@ static void test_vm(void)
 			arm_vm_done(&vm);
 		}
 	}
+	{
+		/* An ephemeral OS disk with a DES, and a confidential VM's
+		 * securityProfile (DOMAIN.md §1a). */
+		const char *b = "{\"properties\":{\"storageProfile\":{\"osDisk\":{"
+				"\"diffDiskSettings\":{\"option\":\"Local\",\"placement\":\"ResourceDisk\"},"
+				"\"managedDisk\":{\"diskEncryptionSet\":{\"id\":\"/des/eph\"},"
+				"\"securityProfile\":{\"securityEncryptionType\":\"DiskWithVMGuestState\","
+				"\"diskEncryptionSet\":{\"id\":\"/des/cvm\"}}}}}}}";
+		const char *w = "{\"properties\":{\"storageProfile\":{\"osDisk\":{"
+				"\"diffDiskSettings\":\"Local\",\"managedDisk\":{\"securityProfile\":"
+				"{\"securityEncryptionType\":7,\"diskEncryptionSet\":[]}}}}}}";
+
+		if (ok(arm_parse_vm(b, strlen(b), &vm, &err) == 0, "ephemeral CVM instance parses")) {
+			is_str(vm.os_disk.diff_disk_option, "Local", "diffDiskSettings.option");
+			is_str(vm.os_disk.des_id, "/des/eph", "the instance's OS DES");
+			is_str(vm.os_disk.security_encryption_type, "DiskWithVMGuestState",
+			       "securityEncryptionType");
+			is_str(vm.os_disk.security_des_id, "/des/cvm", "securityProfile DES");
+			arm_vm_done(&vm);
+		}
+		if (ok(arm_parse_vm(w, strlen(w), &vm, &err) == 0, "wrong-typed CVM fields parse")) {
+			ok(!vm.os_disk.diff_disk_option && !vm.os_disk.security_encryption_type &&
+				   !vm.os_disk.security_des_id,
+			   "wrong-typed diffDiskSettings and securityProfile are absent, not guessed");
+			arm_vm_done(&vm);
+		}
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		_cleanup_free_ char *e = NULL;
 
@@ -209,6 +236,47 @@ static void test_disk(void)
 			free(des);
 			free(pv);
 		}
+	}
+}
+
+/* A confidential VM disk's securityProfile (DOMAIN.md §1a). */
+static void test_disk_security(void)
+{
+	static const struct {
+		const char *body;
+		const char *type, *des;
+	} rows[] = {
+		{ "{\"properties\":{\"encryption\":{\"type\":\"EncryptionAtRestWithPlatformKey\"},"
+		  "\"securityProfile\":{\"securityType\":\"ConfidentialVM_DiskEncryptedWithCustomerKey\","
+		  "\"secureVMDiskEncryptionSetId\":\"/s/des\"}}}",
+		  "ConfidentialVM_DiskEncryptedWithCustomerKey", "/s/des" },
+		{ "{\"properties\":{\"securityProfile\":{\"securityType\":"
+		  "\"ConfidentialVM_VMGuestStateOnlyEncryptedWithPlatformKey\"}}}",
+		  "ConfidentialVM_VMGuestStateOnlyEncryptedWithPlatformKey", NULL },
+		{ "{\"properties\":{\"securityProfile\":{\"securityType\":[],"
+		  "\"secureVMDiskEncryptionSetId\":{}}}}",
+		  NULL, NULL },
+		{ "{\"properties\":{\"securityProfile\":\"x\"}}", NULL, NULL },
+		{ "{\"properties\":{}}", NULL, NULL },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		_cleanup_free_ char *e = NULL;
+		char *type = NULL, *des = NULL;
+
+		is_int(arm_parse_disk_security(rows[i].body, strlen(rows[i].body), &type, &des, &e),
+		       0, "security row %zu parses", i);
+		is_str(type, rows[i].type, "security row %zu: securityType", i);
+		is_str(des, rows[i].des, "security row %zu: secure DES", i);
+		free(type);
+		free(des);
+	}
+	{
+		_cleanup_free_ char *e = NULL;
+		char *type = NULL, *des = NULL;
+
+		ok(arm_parse_disk_security("[", 1, &type, &des, &e) < 0 && e,
+		   "security: not JSON is an error");
 	}
 }
 
@@ -388,6 +456,7 @@ int main(void)
 	test_token();
 	test_vm();
 	test_disk();
+	test_disk_security();
 	test_des();
 	test_errors();
 	test_azure_json();

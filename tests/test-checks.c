@@ -43,6 +43,8 @@ static struct imds_instance *imds_ok(enum tristate eah)
 	in->os_disk.managed_disk_id = strdup(
 		"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/disks/osdisk");
 	in->os_disk.ade_enabled = TRI_FALSE;
+	/* A size older than v5: no platform temp-disk encryption. */
+	in->vm_size = strdup("Standard_DS3_v2");
 	return in;
 }
 
@@ -231,6 +233,27 @@ static const struct check_result *run(enum check_id id, const char *subject)
 				 _r ? _r->summary : "");                                              \
 	} while (0)
 
+/* As expect, and the result names basis in its evidence. */
+#define expect_basis(id, subject, want, basis, what)                                                   \
+	do {                                                                                           \
+		const struct check_result *_r = run(id, subject);                                      \
+		json_object *_b = NULL;                                                                \
+		const char *_got = _r && json_object_object_get_ex(_r->evidence, "basis", &_b) ?       \
+					   json_object_get_string(_b) :                                \
+					   "-";                                                        \
+		if (!ok(_r && _r->status == (want) && streq_ptr(_got, basis), "%s %s: %s -> %s on %s", \
+			check_name(id), subject, what, check_status_to_string(want), basis))           \
+			tap_diag("got %s on %s: %s",                                                   \
+				 _r ? check_status_to_string(_r->status) : "no result", _got,          \
+				 _r ? _r->summary : "");                                               \
+	} while (0)
+
+static void vm_size(const char *size)
+{
+	free(F.imds.instance.vm_size);
+	F.imds.instance.vm_size = size ? strdup(size) : NULL;
+}
+
 /* ---- the tables ------------------------------------------------------ */
 
 static void test_eah(void)
@@ -261,6 +284,16 @@ static void test_eah(void)
 	F.arm.status = SOURCE_OK;
 	F.arm.encryption_at_host = TRI_FALSE;
 	expect(CHECK_HOST_EAH, "node", CHECK_UNKNOWN, "IMDS and ARM disagree");
+	reset();
+	imds_ok(TRI_FALSE);
+	F.arm.status = SOURCE_OK;
+	F.arm.encryption_at_host = TRI_TRUE;
+	expect(CHECK_HOST_EAH, "node", CHECK_UNKNOWN, "IMDS off, ARM on: they disagree");
+	reset();
+	imds_ok(TRI_TRUE);
+	F.arm.status = SOURCE_OK;
+	F.arm.encryption_at_host = TRI_TRUE;
+	expect_basis(CHECK_HOST_EAH, "node", CHECK_PASS, "encryption_at_host", "IMDS and ARM agree");
 }
 
 static void arm_ok_disk(struct arm_disk *d, const char *type, const char *des)
@@ -286,7 +319,44 @@ static void test_cmk(void)
 	reset();
 	imds_ok(TRI_TRUE);
 	F.imds.instance.os_disk.diff_disk_option = strdup("Local");
-	expect(CHECK_DISK_CMK, "os", CHECK_FAIL, "ephemeral OS disk");
+	expect(CHECK_DISK_CMK, "os", CHECK_UNKNOWN,
+	       "ephemeral OS disk, ARM off (its DES is on the instance)");
+	/* The ARM client fills an ephemeral OS disk from the instance. */
+	reset();
+	imds_ok(TRI_TRUE);
+	F.imds.instance.os_disk.diff_disk_option = strdup("Local");
+	F.arm.status = SOURCE_OK;
+	F.arm.os_disk.status = SOURCE_OK;
+	F.arm.os_disk.ephemeral = true;
+	expect_basis(CHECK_DISK_CMK, "os", CHECK_FAIL, "ephemeral_no_des",
+		     "ephemeral OS disk, no DES on the instance");
+	F.arm.os_disk.des_id = strdup(DES1);
+	expect_basis(CHECK_DISK_CMK, "os", CHECK_PASS, "des", "ephemeral OS disk, DES on the instance");
+	(void)strv_extend(&P.expected_des,
+			  "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/diskEncryptionSets/other");
+	expect_basis(CHECK_DISK_CMK, "os", CHECK_FAIL, "des_mismatch",
+		     "ephemeral OS disk, unexpected DES");
+	/* Confidential VM: the DES is in securityProfile, the SSE type is a platform key. */
+	reset();
+	imds_ok(TRI_TRUE);
+	F.arm.status = SOURCE_OK;
+	arm_ok_disk(&F.arm.os_disk, "EncryptionAtRestWithPlatformKey", NULL);
+	F.arm.os_disk.cvm_security_type = strdup("ConfidentialVM_DiskEncryptedWithCustomerKey");
+	F.arm.os_disk.cvm_des_id = strdup(DES1);
+	expect_basis(CHECK_DISK_CMK, "os", CHECK_PASS, "des",
+		     "confidential VM disk with a customer key");
+	free(F.arm.os_disk.cvm_des_id);
+	F.arm.os_disk.cvm_des_id = NULL;
+	expect(CHECK_DISK_CMK, "os", CHECK_UNKNOWN, "confidential customer-key type without a DES");
+	free(F.arm.os_disk.cvm_security_type);
+	F.arm.os_disk.cvm_security_type = strdup("DiskWithVMGuestState");
+	F.arm.os_disk.cvm_des_id = strdup(DES1);
+	expect_basis(CHECK_DISK_CMK, "os", CHECK_PASS, "des",
+		     "instance securityEncryptionType with a DES");
+	free(F.arm.os_disk.cvm_security_type);
+	F.arm.os_disk.cvm_security_type = strdup("ConfidentialVM_DiskEncryptedWithPlatformKey");
+	expect_basis(CHECK_DISK_CMK, "os", CHECK_FAIL, "platform_key",
+		     "confidential VM disk with a platform key");
 	reset();
 	imds_ok(TRI_TRUE);
 	free(F.arm.error);
@@ -407,6 +477,124 @@ static void test_temp(void)
 	expect(CHECK_DISK_TEMP, "resource", CHECK_FAIL, "one of two partitions plain");
 }
 
+/* The bases of disk.temp_encrypted: encryption at host, dm-crypt, the v5+
+ * platform rule (DOMAIN.md §1a), and where none can be established. */
+static void test_temp_bases(void)
+{
+	static const struct {
+		const char *size;
+		enum check_status want;
+		const char *basis;
+	} sizes[] = {
+		{ "Standard_D4ds_v5", CHECK_PASS, "platform_v5" },
+		{ "Standard_D4ps_v6", CHECK_PASS, "platform_v5" },
+		{ "Standard_E96ias_v5", CHECK_PASS, "platform_v5" },
+		{ "Standard_DC4ads_cc_v5", CHECK_PASS, "platform_v5" },
+		{ "Standard_ND96isr_H100_v5", CHECK_PASS, "platform_v5" },
+		{ "Standard_NC24ads_A100_v4", CHECK_FAIL, "plain_device" },
+		{ "Standard_L8s_v3", CHECK_FAIL, "plain_device" },
+		{ "Standard_D2s_v3", CHECK_FAIL, "plain_device" },
+		{ "Standard_DS2_v2_Promo", CHECK_FAIL, "plain_device" },
+		{ "Basic_A1", CHECK_FAIL, "plain_device" },
+		{ "garbage", CHECK_UNKNOWN, "-" },
+		{ "", CHECK_UNKNOWN, "-" },
+		{ NULL, CHECK_UNKNOWN, "-" },
+		{ "Standard_D4ds_v5x", CHECK_UNKNOWN, "-" },
+	};
+	int r, p1;
+
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		reset();
+		imds_ok(TRI_FALSE);
+		vm_size(sizes[i].size);
+		r = disk("sdb", ROLE_RESOURCE, -1, 16);
+		part(r, "sdb1", 17);
+		expect_basis(CHECK_DISK_TEMP, "resource", sizes[i].want, sizes[i].basis,
+			     sizes[i].size ? sizes[i].size : "(no vmSize)");
+	}
+	reset();
+	imds_ok(TRI_FALSE);
+	vm_size("Standard_D4ds_v5");
+	P.trust_platform_temp_encryption = false;
+	r = disk("sdb", ROLE_RESOURCE, -1, 16);
+	part(r, "sdb1", 17);
+	expect_basis(CHECK_DISK_TEMP, "resource", CHECK_FAIL, "plain_device",
+		     "v5 size, policy does not trust the platform");
+	reset();
+	imds_ok(TRI_FALSE);
+	vm_size("garbage");
+	P.trust_platform_temp_encryption = false;
+	r = disk("sdb", ROLE_RESOURCE, -1, 16);
+	part(r, "sdb1", 17);
+	expect_basis(CHECK_DISK_TEMP, "resource", CHECK_FAIL, "plain_device",
+		     "unparseable size, policy does not trust the platform");
+	reset();
+	imds_ok(TRI_TRUE);
+	vm_size("Standard_D2s_v3");
+	r = disk("sdb", ROLE_RESOURCE, -1, 16);
+	part(r, "sdb1", 17);
+	expect_basis(CHECK_DISK_TEMP, "resource", CHECK_PASS, "encryption_at_host", "EAH on");
+	reset();
+	imds_ok(TRI_FALSE);
+	vm_size("Standard_D4ds_v5");
+	r = disk("sdb", ROLE_RESOURCE, -1, 16);
+	p1 = part(r, "sdb1", 17);
+	mkcrypt("resourceencrypt", 0, p1, "aes", "xts-plain64", 512);
+	expect_basis(CHECK_DISK_TEMP, "resource", CHECK_PASS, "dm_crypt",
+		     "v5 size, but dm-crypt is the guest's own evidence");
+	/* IMDS says EAH on, ARM says off: EAH is no basis. */
+	reset();
+	imds_ok(TRI_TRUE);
+	vm_size("Standard_D2s_v3");
+	F.arm.status = SOURCE_OK;
+	F.arm.encryption_at_host = TRI_FALSE;
+	r = disk("sdb", ROLE_RESOURCE, -1, 16);
+	part(r, "sdb1", 17);
+	expect_basis(CHECK_DISK_TEMP, "resource", CHECK_UNKNOWN, "-", "IMDS EAH on, ARM off, v3 size");
+	reset();
+	imds_ok(TRI_TRUE);
+	vm_size("Standard_D4ds_v5");
+	F.arm.status = SOURCE_OK;
+	F.arm.encryption_at_host = TRI_FALSE;
+	r = disk("sdb", ROLE_RESOURCE, -1, 16);
+	part(r, "sdb1", 17);
+	expect_basis(CHECK_DISK_TEMP, "resource", CHECK_PASS, "platform_v5",
+		     "IMDS EAH on, ARM off, v5 size");
+	reset();
+	imds_ok(TRI_FALSE);
+	vm_size("Standard_D2s_v3");
+	F.arm.status = SOURCE_OK;
+	F.arm.encryption_at_host = TRI_TRUE;
+	r = disk("sdb", ROLE_RESOURCE, -1, 16);
+	part(r, "sdb1", 17);
+	expect_basis(CHECK_DISK_TEMP, "resource", CHECK_UNKNOWN, "-", "IMDS EAH off, ARM on, v3 size");
+	/* The temp disk was not identified. */
+	reset();
+	imds_ok(TRI_FALSE);
+	vm_size("Standard_D4ds_v5");
+	F.imds.instance.has_resource_disk = true;
+	F.imds.instance.resource_disk_mb = 4096;
+	expect_basis(CHECK_DISK_TEMP, "resource", CHECK_PASS, "platform_v5",
+		     "IMDS resource disk not identified, v5 size");
+	reset();
+	imds_ok(TRI_FALSE);
+	vm_size("Standard_D2s_v3");
+	disk("sda", ROLE_OS, -1, 0);
+	r = disk("sdq", ROLE_OTHER, -1, 16);
+	F.graph.devs[r].azure = true;
+	expect(CHECK_DISK_TEMP, "resource", CHECK_UNKNOWN,
+	       "no resourceDisk in IMDS, an Azure disk that cannot be placed");
+	reset();
+	imds_ok(TRI_FALSE);
+	vm_size("Standard_D2s_v3");
+	F.imds.instance.has_resource_disk = true;
+	disk("sda", ROLE_OS, -1, 0);
+	r = disk("sdq", ROLE_OTHER, -1, 16);
+	F.graph.devs[r].azure = true;
+	expect(CHECK_DISK_TEMP, "resource", CHECK_NOT_APPLICABLE,
+	       "IMDS resourceDisk size 0, an unplaced disk");
+}
+
 static void test_cipher(void)
 {
 	reset();
@@ -421,6 +609,16 @@ static void test_cipher(void)
 	reset();
 	mkcrypt("short", 0, -1, "aes", "xts-plain64", 256);
 	expect(CHECK_DMCRYPT_CIPHER, "short", CHECK_FAIL, "aes-xts-plain64 256");
+	{
+		const struct check_result *r = run(CHECK_DMCRYPT_CIPHER, "short");
+
+		ok(r && strstr(r->summary, "AES-128-XTS") && strstr(r->summary, "min_key_bits = 256"),
+		   "a 256-bit XTS key's reason names AES-128-XTS and min_key_bits = 256 (%s)",
+		   r ? r->summary : "no result");
+	}
+	P.min_key_bits = 256;
+	expect_basis(CHECK_DMCRYPT_CIPHER, "short", CHECK_PASS, "luks_header",
+		     "min_key_bits = 256 accepts AES-128-XTS");
 	reset();
 	mkcrypt("cbc", 0, -1, "aes", "cbc-essiv:sha256", 256);
 	expect(CHECK_DMCRYPT_CIPHER, "cbc", CHECK_FAIL, "aes-cbc-essiv:sha256");
@@ -659,10 +857,17 @@ static void test_swap(void)
 	reset();
 	expect(CHECK_SWAP, "swap", CHECK_NOT_APPLICABLE, "no swap");
 	reset();
+	imds_ok(TRI_FALSE);
 	d = disk("sdb", ROLE_RESOURCE, -1, 16);
 	part(d, "sdb2", 18);
 	swap("/dev/sdb2", "partition");
 	expect(CHECK_SWAP, "/dev/sdb2", CHECK_FAIL, "plain swap partition");
+	reset();
+	d = disk("sdb", ROLE_RESOURCE, -1, 16);
+	part(d, "sdb2", 18);
+	swap("/dev/sdb2", "partition");
+	expect(CHECK_SWAP, "/dev/sdb2", CHECK_UNKNOWN,
+	       "plain swap partition on the temp disk, IMDS down (the platform may encrypt it)");
 	reset();
 	d = disk("sdb", ROLE_RESOURCE, -1, 16);
 	p1 = part(d, "sdb2", 18);
@@ -691,6 +896,67 @@ static void test_swap(void)
 	expect(CHECK_SWAP, "/dev/sdz9", CHECK_UNKNOWN, "swap device not found");
 }
 
+/* Swap on the temp disk is judged by the temp disk (CONTRACT). */
+static void test_swap_temp(void)
+{
+	static const struct {
+		const char *size;
+		enum tristate eah;
+		enum check_status want;
+		const char *basis;
+	} rows[] = {
+		{ "Standard_D4ds_v5", TRI_FALSE, CHECK_PASS, "temp_disk" },
+		{ "Standard_D2s_v3", TRI_TRUE, CHECK_PASS, "temp_disk" },
+		{ "Standard_D2s_v3", TRI_FALSE, CHECK_FAIL, "plain_device" },
+		{ "garbage", TRI_FALSE, CHECK_UNKNOWN, "-" },
+	};
+	int d, p1;
+
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		/* WALinuxAgent's swap file on the resource disk's filesystem. */
+		reset();
+		imds_ok(rows[i].eah);
+		vm_size(rows[i].size);
+		d = disk("sdb", ROLE_RESOURCE, -1, 16);
+		part(d, "sdb1", 17);
+		mount("/mnt/resource", "ext4", 8, 17);
+		swap("/mnt/resource/swapfile", "file");
+		expect_basis(CHECK_SWAP, "/mnt/resource/swapfile", rows[i].want, rows[i].basis,
+			     rows[i].size);
+		/* A swap partition on it. */
+		reset();
+		imds_ok(rows[i].eah);
+		vm_size(rows[i].size);
+		d = disk("sdb", ROLE_RESOURCE, -1, 16);
+		part(d, "sdb1", 17);
+		part(d, "sdb2", 18);
+		swap("/dev/sdb2", "partition");
+		expect_basis(CHECK_SWAP, "/dev/sdb2", rows[i].want, rows[i].basis, rows[i].size);
+	}
+	/* A swap file on the OS disk is not on the temp disk. */
+	reset();
+	imds_ok(TRI_FALSE);
+	vm_size("Standard_D4ds_v5");
+	d = disk("sda", ROLE_OS, -1, 0);
+	part(d, "sda1", 1);
+	d = disk("sdb", ROLE_RESOURCE, -1, 16);
+	part(d, "sdb1", 17);
+	mount("/", "ext4", 8, 1);
+	swap("/swapfile", "file");
+	expect_basis(CHECK_SWAP, "/swapfile", CHECK_FAIL, "plain_device",
+		     "v5 size, swap file on the OS disk");
+	/* Swap on its own dm-crypt on the temp disk keeps its own basis. */
+	reset();
+	imds_ok(TRI_FALSE);
+	vm_size("Standard_D4ds_v5");
+	d = disk("sdb", ROLE_RESOURCE, -1, 16);
+	p1 = part(d, "sdb2", 18);
+	mkcrypt("cryptswap", 0, p1, "aes", "xts-plain64", 512);
+	swap("/dev/dm-0", "partition");
+	expect_basis(CHECK_SWAP, "/dev/dm-0", CHECK_PASS, "dm_crypt",
+		     "swap on dm-crypt on the temp disk");
+}
+
 static void test_ade(void)
 {
 	int d, p1;
@@ -712,7 +978,13 @@ static void test_ade(void)
 	p1 = part(d, "sda2", 2);
 	mkcrypt("osencrypt", 0, p1, "aes", "xts-plain64", 512);
 	mount("/", "ext4", 253, 0);
-	expect(CHECK_ADE, "os", CHECK_PASS, "ADE claimed and / on osencrypt");
+	expect_basis(CHECK_ADE, "os", CHECK_PASS, "dm_crypt", "ADE claimed and / on osencrypt");
+	{
+		const struct check_result *r = run(CHECK_ADE, "os");
+
+		ok(r && strstr(r->summary, "retires on 2028-09-15"),
+		   "ADE's summary says it retires on 2028-09-15 (%s)", r ? r->summary : "no result");
+	}
 	reset();
 	imds_ok(TRI_FALSE);
 	F.imds.instance.os_disk.ade_enabled = TRI_TRUE;
@@ -760,6 +1032,40 @@ static void test_disks_match(void)
 	disk("sde", ROLE_OTHER, -1, 64);
 	F.graph.devs[1].azure = true;
 	expect(CHECK_IMDS_DISKS, "node", CHECK_FAIL, "Azure disk of no known role");
+	/* IMDS lists no OS disk (and no data disks): nothing to match. */
+	reset();
+	imds_ok(TRI_TRUE);
+	F.imds.instance.has_os_disk = false;
+	expect(CHECK_IMDS_DISKS, "node", CHECK_UNKNOWN, "IMDS lists no OS disk");
+	reset();
+	imds_ok(TRI_TRUE);
+	free(F.imds.instance.os_disk.name);
+	free(F.imds.instance.os_disk.managed_disk_id);
+	F.imds.instance.os_disk.name = F.imds.instance.os_disk.managed_disk_id = NULL;
+	disk("sda", ROLE_OS, -1, 0);
+	expect(CHECK_IMDS_DISKS, "node", CHECK_UNKNOWN, "IMDS osDisk with every value empty");
+	/* ADE's BEK VOLUME disk is explained, at a LUN IMDS does not list. */
+	reset();
+	imds_ok(TRI_TRUE);
+	disk("sda", ROLE_OS, -1, 0);
+	disk("sdc", ROLE_DATA, 3, 32);
+	F.graph.devs[1].azure = true;
+	F.graph.devs[1].ade_bek = true;
+	expect_basis(CHECK_IMDS_DISKS, "node", CHECK_PASS, "imds_disks_found",
+		     "ADE's key disk is explained");
+	F.graph.devs[1].ade_bek = false;
+	expect_basis(CHECK_IMDS_DISKS, "node", CHECK_FAIL, "imds_disks_mismatch",
+		     "the same disk without the BEK label");
+	/* A BEK label does not hide a data disk IMDS lists, nor excuse a missing one. */
+	reset();
+	imds_ok(TRI_TRUE);
+	imds_add_data(0);
+	imds_add_data(1);
+	disk("sda", ROLE_OS, -1, 0);
+	disk("sdc", ROLE_DATA, 0, 32);
+	F.graph.devs[1].azure = true;
+	F.graph.devs[1].ade_bek = true;
+	expect(CHECK_IMDS_DISKS, "node", CHECK_FAIL, "BEK label on a listed LUN, LUN 1 missing");
 }
 
 static void bench_ok(double bps)
@@ -842,6 +1148,8 @@ int main(void)
 	test_eah();
 	test_cmk();
 	test_temp();
+	test_temp_bases();
+	test_swap_temp();
 	test_cipher();
 	test_path();
 	test_path_layers();

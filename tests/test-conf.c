@@ -33,6 +33,7 @@ static void test_full(void)
 		     "required_paths = /var/lib/kubelet /data\n"
 		     "expected_des = /subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/diskEncryptionSets/des1\n"
 		     "min_bench_bytes_per_second = 1000000\n"
+		     "trust_platform_temp_encryption = no\n"
 		     "[severity]\nhost.encryption_at_host = warning\nswap.encrypted = ignore\n"
 		     "[daemon]\nlisten = 127.0.0.1:9 [::1]:8937\ninterval = 30\n"
 		     "[kubernetes]\nkubelet_dir = /host/var/lib/kubelet\npod_logs_dir = /host/var/log/pods\n"
@@ -52,6 +53,7 @@ static void test_full(void)
 	is_int(c.policy.min_key_bits, 256, "min_key_bits");
 	is_str(c.policy.required_paths[1], "/data", "required_paths");
 	is_int(c.policy.min_bench_bytes_per_second, 1000000, "min_bench_bytes_per_second");
+	ok(!c.policy.trust_platform_temp_encryption, "trust_platform_temp_encryption = no");
 	is_int(c.policy.severity[CHECK_HOST_EAH], SEV_WARNING, "severity override");
 	is_int(c.policy.severity[CHECK_SWAP], SEV_IGNORE, "severity ignore");
 	is_int(c.policy.severity[CHECK_DISK_TEMP], SEV_CRITICAL, "default severity kept");
@@ -72,6 +74,7 @@ static void test_defaults(void)
 	is_int(config_init_default(&c), 0, "defaults");
 	is_str(c.imds_url, "http://169.254.169.254", "default IMDS URL");
 	is_int(c.policy.min_key_bits, 512, "default minimum key 512 bits");
+	ok(c.policy.trust_platform_temp_encryption, "platform temp-disk encryption trusted by default");
 	is_str(c.policy.allowed_ciphers[0], "aes-xts-plain64", "default cipher");
 	is_int(c.policy.severity[CHECK_DISK_CMK], SEV_INFO, "disk.customer_managed_key is info");
 	is_int(c.policy.severity[CHECK_IMDS_DISKS], SEV_WARNING, "imds.disks_match is warning");
@@ -99,6 +102,8 @@ static const struct {
 	{ "[policy]\nexpected_des = des1\n",
 	  "2: [policy] expected_des: 'des1' is not a disk encryption set resource id" },
 	{ "[policy]\nallowed_ciphers =\n", "2: [policy] allowed_ciphers: the list is empty" },
+	{ "[policy]\ntrust_platform_temp_encryption = maybe\n",
+	  "2: [policy] trust_platform_temp_encryption: 'maybe' is not yes or no" },
 	{ "[severity]\nhost.encryption_at_hst = critical\n",
 	  "2: [severity] unknown check 'host.encryption_at_hst'" },
 	{ "[severity]\nswap.encrypted = fatal\n",

@@ -401,6 +401,44 @@ static void check_rate_limit(void)
 	ok(now() - start >= 1.15, "rate limit: 11 requests took %.2f s (>= 1.2)", now() - start);
 }
 
+/* IMDS's Retry-After on 429/503: honoured within the step's deadline,
+ * and a retry it puts past the deadline is not made at all. */
+static void check_retry_after(void)
+{
+	static const struct {
+		const char *route;
+		double timeout;
+		enum source_status status;
+		unsigned attempts;
+		double min_wall, max_wall;
+		const char *error;
+	} ra[] = {
+		{ "/fault/429ra1.ra", 5.0, SOURCE_OK, 2, 0.95, 3.0, NULL },
+		{ "/fault/503date.ra", 6.0, SOURCE_OK, 2, 0.95, 4.0, NULL },
+		{ "/fault/429ra60.ra", 3.0, SOURCE_ERROR, 1, 0.0, 1.0, "retry after 60 s" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ra); i++) {
+		_cleanup_free_ char *url = base_url(ra[i].route);
+		struct imds_options opts = { .base_url = url, .timeout = ra[i].timeout };
+		struct imds_result res = { 0 };
+		double start = now(), wall;
+
+		imds_fetch(&opts, &res);
+		wall = now() - start;
+		is_str(source_status_to_string(res.status), source_status_to_string(ra[i].status),
+		       "%s: status", ra[i].route);
+		is_int(res.attempts, ra[i].attempts, "%s: %u attempts", ra[i].route, ra[i].attempts);
+		ok(wall >= ra[i].min_wall && wall <= ra[i].max_wall,
+		   "%s: took %.2f s, in [%.2f, %.2f] (Retry-After honoured)", ra[i].route, wall,
+		   ra[i].min_wall, ra[i].max_wall);
+		if (ra[i].error)
+			ok(res.error && strstr(res.error, ra[i].error) && one_line(res.error),
+			   "%s: error says \"%s\": %s", ra[i].route, ra[i].error, strna(res.error));
+		imds_result_done(&res);
+	}
+}
+
 int main(void)
 {
 	start_server();
@@ -412,6 +450,7 @@ int main(void)
 	check_pinned_version();
 	check_cache();
 	check_rate_limit();
+	check_retry_after();
 	check_request_log();
 	stop_server();
 	return tap_done();

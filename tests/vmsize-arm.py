@@ -4,15 +4,9 @@
 binary on fixture nodes whose IMDS document names an Arm size
 (tests/fixtures/vm-sizes-arm.tsv) with encryption at host off. Each Arm
 size must make disk.temp_encrypted pass with evidence.basis platform_v5
-(CONTRACT.md); an amd64 v3 size on the same node must not.
-
-Until the VM-size parser of issue 12 lands, the Arm rows are TAP TODO: they
-fail now (counted XFAIL); when they start to pass they turn XPASS, which
-fails make check, and the TODO below must go (ARM_ROWS_TODO)."""
+(CONTRACT.md); an amd64 v3 size on the same node must not. The same table is read by the parser's unit
+test (tests/test-vm-size.c), so the two cannot drift."""
 import json, os, shlex, signal, subprocess, sys, tempfile, time
-
-# The v5+ platform rule is issue 12's; remove this when it is on main.
-ARM_ROWS_TODO = "issue 12: VM-size parser for the v5+ platform temp-disk rule"
 
 top = os.environ.get("top_srcdir") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 atrest = os.environ.get("ATREST", "./atrest")
@@ -27,13 +21,12 @@ fails = 0
 NODES = [("gen2-luks-data", "resource"), ("nvme-v6", "local:2")]
 
 
-def ok(cond, what, todo=None, diag=()):
+def ok(cond, what, diag=()):
     global n, fails
     n += 1
-    print(("ok" if cond else "not ok") + f" {n} - {what}" + (f" # TODO {todo}" if todo else ""))
-    if not cond and not todo:
+    print(("ok" if cond else "not ok") + f" {n} - {what}")
+    if not cond:
         fails += 1
-    if not cond and not todo:
         for d in diag:
             print("#   " + d)
     sys.stdout.flush()
@@ -97,6 +90,18 @@ def temp_check(root, scenario, port, doc, subject):
     return c, report, f"{c['status']}: {c['summary']} evidence {json.dumps(c.get('evidence'))}"
 
 
+def imds_version(port, doc):
+    """The size version `atrest imds` reads from the document."""
+    p = subprocess.run(wrapper + [atrest, "imds", "--format", "json", "--arm", "off",
+                                  "--imds-url", f"http://127.0.0.1:{port}/doc/{doc}",
+                                  "--imds-timeout", "3"],
+                       capture_output=True, text=True, timeout=60)
+    try:
+        return json.loads(p.stdout)["instance"].get("vm_size_version", "missing")
+    except (ValueError, KeyError, TypeError):
+        return f"no JSON (exit {p.returncode})"
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         docs = os.path.join(tmp, "docs")
@@ -114,11 +119,13 @@ def main():
                 c, report, why = temp_check(roots[scenario], scenario, port, doc, subject)
                 ok(report is not None and report["node"].get("vm_size") == size,
                    f"{scenario}: IMDS vmSize {size} reaches the report", diag=[why])
+                got = imds_version(port, doc)
+                ok(got == ver, f"{scenario}: atrest imds reads {size} as v{ver} (got {got})")
                 basis = ((c or {}).get("evidence") or {}).get("basis")
                 if ver >= 5:
                     ok(c is not None and c["status"] == "pass" and basis == "platform_v5",
                        f"{scenario}: {size} (v{ver}, {cpu}): {subject} temp disk passes "
-                       f"on basis platform_v5", ARM_ROWS_TODO, [why])
+                       f"on basis platform_v5", diag=[why])
                 else:
                     ok(c is not None and c["status"] == "fail",
                        f"{scenario}: {size} (v{ver}, EAH off, plain disk): {subject} "

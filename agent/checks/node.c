@@ -11,6 +11,39 @@
 #define ENC_PLATFORM "EncryptionAtRestWithPlatformKey"
 #define ENC_CUSTOMER "EncryptionAtRestWithCustomerKey"
 #define ENC_BOTH "EncryptionAtRestWithPlatformAndCustomerKeys"
+/* Confidential VMs (DOMAIN.md §1a): the disk's securityType, and the
+ * instance's securityEncryptionType that encrypts the OS disk itself. */
+/* DOMAIN.md §1a: ADE's retirement, and what to do about it. */
+#define ADE_RETIREMENT "2028-09-15"
+#define ADE_RETIRES                                                                           \
+	"Azure Disk Encryption retires on " ADE_RETIREMENT                                    \
+	": after that its disks fail to unlock on reboot; migrate to new disks on a VM with " \
+	"encryption at host."
+#define CVM_DISK_CUSTOMER "ConfidentialVM_DiskEncryptedWithCustomerKey"
+#define CVM_VM_DISK_ENCRYPTED "DiskWithVMGuestState"
+
+static bool des_expected(const struct policy *p, const char *des)
+{
+	return !p->expected_des || !p->expected_des[0] ||
+	       (des && strv_contains_case(p->expected_des, des));
+}
+
+/* A DES named by the instance (ephemeral OS disk) or by the confidential
+ * profile: pass if the policy accepts it. */
+static void cmk_des_verdict(const struct policy *p, const char *subject, const char *des,
+			    const char *how, json_object *e, struct check_results *out)
+{
+	if (!des_expected(p, des)) {
+		evidence_add_str(e, "basis", "des_mismatch");
+		check_results_add(out, CHECK_DISK_CMK, subject, CHECK_FAIL, e,
+				  "%s uses disk encryption set %s, which the policy does not list.",
+				  how, des);
+		return;
+	}
+	evidence_add_str(e, "basis", "des");
+	check_results_add(out, CHECK_DISK_CMK, subject, CHECK_PASS, e,
+			  "%s is encrypted with a customer-managed key through %s.", how, des);
+}
 
 json_object *evidence_imds(const struct facts *f)
 {
@@ -45,6 +78,62 @@ static const struct imds_instance *imds_inst(const struct facts *f)
 	return imds_unusable_reason(f) ? NULL : &f->imds.instance;
 }
 
+enum tristate eah_established(const struct facts *f, const char **why)
+{
+	const struct imds_instance *in = imds_inst(f);
+	enum tristate arm = f->arm.status == SOURCE_OK ? f->arm.encryption_at_host : TRI_UNKNOWN;
+
+	if (!in) {
+		*why = imds_unusable_reason(f);
+		return TRI_UNKNOWN;
+	}
+	if (in->encryption_at_host == TRI_UNKNOWN) {
+		*why = "IMDS does not say whether encryption at host is on";
+		return TRI_UNKNOWN;
+	}
+	if (arm != TRI_UNKNOWN && arm != in->encryption_at_host) {
+		*why = "IMDS and ARM disagree on encryption at host";
+		return TRI_UNKNOWN;
+	}
+	*why = in->encryption_at_host == TRI_TRUE ? "encryption at host is on" :
+						    "encryption at host is off";
+	return in->encryption_at_host;
+}
+
+enum tristate platform_temp_established(const struct facts *f, const struct policy *p,
+					json_object *e, const char **why)
+{
+	const struct imds_instance *in = imds_inst(f);
+	struct vm_size v;
+
+	evidence_add_bool(e, "trust_platform_temp_encryption", p->trust_platform_temp_encryption);
+	if (in)
+		evidence_add_str(e, "vm_size", in->vm_size);
+	if (!p->trust_platform_temp_encryption) {
+		*why = "the policy does not trust platform temp-disk encryption";
+		return TRI_FALSE;
+	}
+	if (!in) {
+		*why = imds_unusable_reason(f);
+		return TRI_UNKNOWN;
+	}
+	if (isempty(in->vm_size)) {
+		*why = "IMDS gave no compute.vmSize";
+		return TRI_UNKNOWN;
+	}
+	if (vm_size_parse(in->vm_size, &v) < 0) {
+		*why = "compute.vmSize is not a size name atrest can read, so its version is unknown";
+		return TRI_UNKNOWN;
+	}
+	evidence_add_int(e, "vm_size_version", v.version);
+	if (v.version >= VM_SIZE_PLATFORM_TEMP_VERSION) {
+		*why = "the VM size is v5 or newer, whose temp and local disks Azure encrypts";
+		return TRI_TRUE;
+	}
+	*why = "the VM size is older than v5, whose temp disk Azure does not encrypt without encryption at host";
+	return TRI_FALSE;
+}
+
 void check_host_eah(const struct facts *f, const struct policy *p, struct check_results *out)
 {
 	const struct imds_instance *in = imds_inst(f);
@@ -66,11 +155,20 @@ void check_host_eah(const struct facts *f, const struct policy *p, struct check_
 		if (f->arm.status == SOURCE_OK && f->arm.encryption_at_host == TRI_FALSE)
 			check_results_add(out, CHECK_HOST_EAH, "node", CHECK_UNKNOWN, e,
 					  "IMDS says encryption at host is on but ARM says it is off: the sources disagree; check the VM or scale-set instance in ARM.");
-		else
+		else {
+			evidence_add_str(e, "basis", "encryption_at_host");
 			check_results_add(out, CHECK_HOST_EAH, "node", CHECK_PASS, e,
-					  "Encryption at host is enabled (IMDS).");
+					  "Encryption at host is enabled (IMDS%s).",
+					  f->arm.status == SOURCE_OK ? " and ARM" : "");
+		}
 		return;
 	case TRI_FALSE:
+		if (f->arm.status == SOURCE_OK && f->arm.encryption_at_host == TRI_TRUE) {
+			check_results_add(out, CHECK_HOST_EAH, "node", CHECK_UNKNOWN, e,
+					  "IMDS says encryption at host is off but ARM says it is on: the sources disagree; check the VM or scale-set instance in ARM.");
+			return;
+		}
+		evidence_add_str(e, "basis", "encryption_at_host_off");
 		check_results_add(out, CHECK_HOST_EAH, "node", CHECK_FAIL, e,
 				  "Encryption at host is disabled: the temp disk and disk caches are not encrypted on the host; it can only be enabled on a new node pool or VM.");
 		return;
@@ -87,18 +185,23 @@ void check_host_eah(const struct facts *f, const struct policy *p, struct check_
 }
 
 static void cmk_one(const struct facts *f, const struct policy *p, const char *subject,
-		    const char *disk_id, const struct arm_disk *ad, struct check_results *out)
+		    const char *disk_id, bool ephemeral, const struct arm_disk *ad,
+		    struct check_results *out)
 {
 	json_object *e = evidence_new("arm");
 	const char *type;
 
 	evidence_add_str(e, "managed_disk_id", disk_id);
+	if (ephemeral)
+		evidence_add_str(e, "diff_disk_option", "Local");
 	if (f->arm.status != SOURCE_OK) {
 		evidence_add_str(e, "arm_status", source_status_to_string(f->arm.status));
 		evidence_add_str(e, "error", f->arm.error);
 		check_results_add(out, CHECK_DISK_CMK, subject, CHECK_UNKNOWN, e,
-				  "ARM lookup not available%s%s; the disk's encryption type is only visible in ARM.",
-				  f->arm.error ? ": " : "", f->arm.error ? f->arm.error : "");
+				  "ARM lookup not available%s%s; %s.", f->arm.error ? ": " : "",
+				  f->arm.error ? f->arm.error : "",
+				  ephemeral ? "this OS disk is ephemeral: its disk encryption set is only visible on its VM/VMSS instance in ARM" :
+					      "the disk's encryption type is only visible in ARM");
 		return;
 	}
 	if (!ad || ad->status != SOURCE_OK) {
@@ -115,7 +218,38 @@ static void cmk_one(const struct facts *f, const struct policy *p, const char *s
 	evidence_add_tristate(e, "auto_key_rotation", ad->des_rotation_enabled);
 	evidence_add_str(e, "last_key_rotation", ad->des_last_rotation);
 	evidence_add_str(e, "key_rotation_error", ad->des_rotation_error);
+	evidence_add_str(e, "security_type", ad->cvm_security_type);
+	evidence_add_str(e, "security_des_id", ad->cvm_des_id);
+	if (ad->ephemeral) {
+		evidence_add_bool(e, "ephemeral", true);
+		evidence_add_str(e, "des_source", "instance");
+		if (!ad->des_id) {
+			evidence_add_str(e, "basis", "ephemeral_no_des");
+			check_results_add(out, CHECK_DISK_CMK, subject, CHECK_FAIL, e,
+					  "The OS disk is ephemeral and its VM/VMSS instance names no disk encryption set: it is encrypted with a platform key only.");
+			return;
+		}
+		cmk_des_verdict(p, subject, ad->des_id,
+				"The ephemeral OS disk (DES from its instance)", e, out);
+		return;
+	}
+	if (ad->cvm_security_type && (streq(ad->cvm_security_type, CVM_DISK_CUSTOMER) ||
+				      streq(ad->cvm_security_type, CVM_VM_DISK_ENCRYPTED))) {
+		if (ad->cvm_des_id) {
+			evidence_add_str(e, "des_source", "security_profile");
+			cmk_des_verdict(p, subject, ad->cvm_des_id,
+					"The confidential VM disk (securityProfile)", e, out);
+			return;
+		}
+		if (streq(ad->cvm_security_type, CVM_DISK_CUSTOMER)) {
+			check_results_add(out, CHECK_DISK_CMK, subject, CHECK_UNKNOWN, e,
+					  "The disk's securityType is %s but ARM names no disk encryption set for it.",
+					  CVM_DISK_CUSTOMER);
+			return;
+		}
+	}
 	if (type && streq(type, ENC_PLATFORM)) {
+		evidence_add_str(e, "basis", "platform_key");
 		check_results_add(out, CHECK_DISK_CMK, subject, CHECK_FAIL, e,
 				  "The disk is encrypted with a platform-managed key, not a customer-managed key.");
 		return;
@@ -125,13 +259,15 @@ static void cmk_one(const struct facts *f, const struct policy *p, const char *s
 				  "ARM reported an unknown encryption type '%s'.", strna(type));
 		return;
 	}
-	if (p->expected_des && p->expected_des[0] &&
-	    (!ad->des_id || !strv_contains_case(p->expected_des, ad->des_id))) {
+	if (!des_expected(p, ad->des_id)) {
+		evidence_add_str(e, "basis", "des_mismatch");
 		check_results_add(out, CHECK_DISK_CMK, subject, CHECK_FAIL, e,
 				  "The disk uses disk encryption set %s, which the policy does not list.",
 				  strna(ad->des_id));
 		return;
 	}
+	evidence_add_str(e, "basis", "des");
+	evidence_add_str(e, "des_source", "disk");
 	check_results_add(out, CHECK_DISK_CMK, subject, CHECK_PASS, e,
 			  "The disk is encrypted with a customer-managed key through %s.",
 			  strna(ad->des_id));
@@ -147,22 +283,16 @@ void check_disk_cmk(const struct facts *f, const struct policy *p, struct check_
 				  imds_unusable_reason(f));
 		return;
 	}
-	if (in->os_disk.diff_disk_option && strcaseeq(in->os_disk.diff_disk_option, "Local")) {
-		json_object *e = evidence_imds(f);
-
-		evidence_add_str(e, "diff_disk_option", in->os_disk.diff_disk_option);
-		check_results_add(out, CHECK_DISK_CMK, "os", CHECK_FAIL, e,
-				  "The OS disk is ephemeral (diffDiskSettings Local): it cannot use a disk encryption set.");
-	} else {
-		cmk_one(f, p, "os", in->os_disk.managed_disk_id, &f->arm.os_disk, out);
-	}
+	cmk_one(f, p, "os", in->os_disk.managed_disk_id,
+		in->os_disk.diff_disk_option && strcaseeq(in->os_disk.diff_disk_option, "Local"),
+		&f->arm.os_disk, out);
 	for (size_t i = 0; i < in->n_data_disks; i++) {
 		const struct imds_disk *d = &in->data_disks[i];
 		const struct arm_disk *ad = i < f->arm.n_data_disks ? &f->arm.data_disks[i] : NULL;
 		char subject[32];
 
 		snprintf(subject, sizeof(subject), "lun:%d", d->lun);
-		cmk_one(f, p, subject, d->managed_disk_id, ad, out);
+		cmk_one(f, p, subject, d->managed_disk_id, false, ad, out);
 	}
 }
 
@@ -197,18 +327,21 @@ void check_ade(const struct facts *f, const struct policy *p, struct check_resul
 	if (w.devices && w.devices[0] && !w.devices[1])
 		evidence_add_str(e, "root_device", w.devices[0]);
 	evidence_add_strv(e, "mappings", w.mappings);
+	evidence_add_str(e, "retirement", ADE_RETIREMENT);
+	if (w.encrypted != TRI_UNKNOWN)
+		evidence_add_str(e, "basis", w.basis);
 	if (w.encrypted == TRI_TRUE)
 		check_results_add(out, CHECK_ADE, "os", CHECK_PASS, e,
-				  "ADE is enabled and / sits on dm-crypt (%s).",
-				  w.mappings ? w.mappings[0] : "?");
+				  "ADE is enabled and / sits on dm-crypt (%s). %s",
+				  w.mappings ? w.mappings[0] : "?", ADE_RETIRES);
 	else if (w.encrypted == TRI_FALSE)
 		check_results_add(out, CHECK_ADE, "os", CHECK_FAIL, e,
-				  "IMDS says ADE is enabled, but / is not on dm-crypt: %s.",
-				  strna(w.reason));
+				  "IMDS says ADE is enabled, but / is not on dm-crypt: %s. %s",
+				  strna(w.reason), ADE_RETIRES);
 	else
 		check_results_add(out, CHECK_ADE, "os", CHECK_UNKNOWN, e,
-				  "IMDS says ADE is enabled, but the stack under / is unclear: %s.",
-				  strna(w.reason));
+				  "IMDS says ADE is enabled, but the stack under / is unclear: %s. %s",
+				  strna(w.reason), ADE_RETIRES);
 	crypt_walk_done(&w);
 	backing_done(&b);
 }
@@ -232,14 +365,14 @@ static bool imds_has_lun(const struct imds_instance *in, int lun)
 
 /* Appends every disagreement between IMDS's disks and the devices. */
 static void disks_mismatches(const struct facts *f, const struct imds_instance *in, char ***m,
-			     unsigned *found)
+			     char ***explained, unsigned *found)
 {
 	const struct block_graph *g = &f->graph;
 
-	if (in->has_os_disk && find_role(g, ROLE_OS, -1) < 0)
+	if (find_role(g, ROLE_OS, -1) < 0)
 		(void)strv_push(m, strprintf("OS disk %s not found among the block devices",
 					     strna(in->os_disk.name)));
-	else if (in->has_os_disk)
+	else
 		(*found)++;
 	for (size_t i = 0; i < in->n_data_disks; i++) {
 		const struct imds_disk *d = &in->data_disks[i];
@@ -263,6 +396,12 @@ static void disks_mismatches(const struct facts *f, const struct imds_instance *
 
 		if (d->kind != BLK_DISK || !d->azure)
 			continue;
+		if (d->ade_bek && !(d->role == ROLE_DATA && imds_has_lun(in, d->lun))) {
+			(void)strv_push(explained,
+					strprintf("%s is Azure Disk Encryption's key disk (%s)",
+						  blockdev_display(d), ADE_BEK_LABEL));
+			continue;
+		}
 		if (d->role == ROLE_DATA && !imds_has_lun(in, d->lun))
 			(void)strv_push(m, strprintf("%s is data LUN %d, which IMDS does not list",
 						     blockdev_display(d), d->lun));
@@ -275,7 +414,7 @@ static void disks_mismatches(const struct facts *f, const struct imds_instance *
 void check_imds_disks(const struct facts *f, const struct policy *p, struct check_results *out)
 {
 	const struct imds_instance *in = imds_inst(f);
-	_cleanup_strv_free_ char **m = NULL;
+	_cleanup_strv_free_ char **m = NULL, **explained = NULL;
 	_cleanup_free_ char *joined = NULL;
 	unsigned found = 0;
 	json_object *e = evidence_imds(f);
@@ -291,6 +430,13 @@ void check_imds_disks(const struct facts *f, const struct policy *p, struct chec
 				  strna(f->imds.api_version));
 		return;
 	}
+	/* Every VM has an OS disk: a list without one is no list to match. */
+	if (!in->has_os_disk || (isempty(in->os_disk.name) && isempty(in->os_disk.managed_disk_id))) {
+		check_results_add(out, CHECK_IMDS_DISKS, "node", CHECK_UNKNOWN, e,
+				  "IMDS lists no OS disk (storageProfile.osDisk %s), so its disk list cannot be trusted; retry later or check the IMDS api-version.",
+				  in->has_os_disk ? "is empty" : "is absent");
+		return;
+	}
 	if (f->block.status != SOURCE_OK) {
 		evidence_add_str(e, "block_error", f->block.error);
 		check_results_add(out, CHECK_IMDS_DISKS, "node", CHECK_UNKNOWN, e,
@@ -298,18 +444,23 @@ void check_imds_disks(const struct facts *f, const struct policy *p, struct chec
 		return;
 	}
 	m = calloc(1, sizeof(char *));
-	if (!m)
+	if (!m) {
+		json_object_put(e);
 		return;
-	disks_mismatches(f, in, &m, &found);
+	}
+	disks_mismatches(f, in, &m, &explained, &found);
 	evidence_add_strv(e, "mismatches", m);
+	evidence_add_strv(e, "explained", explained);
 	evidence_add_int(e, "imds_disks", (int64_t)(in->has_os_disk + in->n_data_disks));
 	if (!m[0]) {
+		evidence_add_str(e, "basis", "imds_disks_found");
 		check_results_add(out, CHECK_IMDS_DISKS, "node", CHECK_PASS, e,
-				  "Every disk IMDS lists (%u) was found, and no unexplained Azure disk is present.",
-				  found);
+				  "Every disk IMDS lists (%u) was found, and no unexplained Azure disk is present%s.",
+				  found, explained ? " (ADE's key disk is explained)" : "");
 		return;
 	}
 	joined = strv_join(m, "; ");
+	evidence_add_str(e, "basis", "imds_disks_mismatch");
 	check_results_add(out, CHECK_IMDS_DISKS, "node", CHECK_FAIL, e,
 			  "IMDS and the block devices disagree: %s.", strna(joined));
 }

@@ -19,6 +19,8 @@ static void role_label(const struct blockdev *d, char *buf, size_t n)
 {
 	if (d->kind != BLK_DISK)
 		snprintf(buf, n, "%s", "");
+	else if (d->ade_bek)
+		snprintf(buf, n, "ade-bek");
 	else if (d->role == ROLE_DATA)
 		snprintf(buf, n, "data lun:%d", d->lun);
 	else if (d->role == ROLE_LOCAL)

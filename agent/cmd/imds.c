@@ -33,6 +33,15 @@ static json_object *instance_to_json(const struct imds_instance *in)
 	json_object_object_add(o, "resource_group", json_string_or_null(in->resource_group));
 	json_object_object_add(o, "location", json_string_or_null(in->location));
 	json_object_object_add(o, "vm_size", json_string_or_null(in->vm_size));
+	{
+		struct vm_size v;
+
+		/* DOMAIN.md §1a: the _vN version; null when the name does not parse. */
+		json_object_object_add(o, "vm_size_version",
+				       vm_size_parse(in->vm_size, &v) == 0 ?
+					       json_object_new_int((int)v.version) :
+					       NULL);
+	}
 	json_object_object_add(o, "vmss", json_string_or_null(in->vmss_name));
 	json_object_object_add(o, "encryption_at_host", json_tristate_or_null(in->encryption_at_host));
 	json_object_object_add(o, "security_type", json_string_or_null(in->security_type));
@@ -68,6 +77,10 @@ static json_object *arm_disk_to_json(const struct arm_disk *d, int lun)
 	json_object_object_add(o, "disk_encryption_set_id", json_string_or_null(d->des_id));
 	json_object_object_add(o, "des_encryption_type", json_string_or_null(d->des_encryption_type));
 	json_object_object_add(o, "pv_name", json_string_or_null(d->pv_name));
+	json_object_object_add(o, "ephemeral", json_object_new_boolean(d->ephemeral));
+	json_object_object_add(o, "security_type", json_string_or_null(d->cvm_security_type));
+	json_object_object_add(o, "security_disk_encryption_set_id",
+			       json_string_or_null(d->cvm_des_id));
 	json_object_object_add(o, "key_url", json_string_or_null(d->des_key_url));
 	json_object_object_add(o, "auto_key_rotation", json_tristate_or_null(d->des_rotation_enabled));
 	json_object_object_add(o, "last_key_rotation", json_string_or_null(d->des_last_rotation));
@@ -107,11 +120,18 @@ static void print_arm_disk(const char *label, const struct arm_disk *d)
 		printf("  %-20s %s: %s\n", label, source_status_to_string(d->status), strna(d->error));
 		return;
 	}
-	printf("  %-20s %s\n", label, strna(d->encryption_type));
+	if (d->ephemeral)
+		printf("  %-20s ephemeral (not an ARM resource): DES from the instance: %s\n",
+		       label, d->des_id ? d->des_id : "none");
+	else
+		printf("  %-20s %s\n", label, strna(d->encryption_type));
+	if (d->cvm_security_type)
+		printf("  %-20s   security type %s%s%s\n", "", d->cvm_security_type,
+		       d->cvm_des_id ? ", DES " : "", d->cvm_des_id ? d->cvm_des_id : "");
 	if (d->pv_name)
 		printf("  %-20s   created for Kubernetes PV %s\n", "", d->pv_name);
-	if (d->des_id) {
-		printf("  %-20s   DES %s\n", "", d->des_id);
+	if (d->des_id || d->cvm_des_id) {
+		printf("  %-20s   DES %s\n", "", d->des_id ? d->des_id : d->cvm_des_id);
 		printf("  %-20s   key %s, auto-rotation %s%s%s\n", "", strna(d->des_key_url),
 		       tristate_to_string(d->des_rotation_enabled),
 		       d->des_last_rotation ? ", last rotated " : "",
@@ -174,7 +194,19 @@ static void print_text(const struct facts *f)
 		printf("  %s\n", f->imds.error);
 	if (f->imds.have_instance) {
 		printf("  %-20s %s\n", "name", strna(in->name));
-		printf("  %-20s %s\n", "vm size", strna(in->vm_size));
+		{
+			struct vm_size v;
+
+			if (vm_size_parse(in->vm_size, &v) == 0)
+				printf("  %-20s %s (v%u%s)\n", "vm size", in->vm_size, v.version,
+				       v.version >= VM_SIZE_PLATFORM_TEMP_VERSION ?
+					       ": Azure encrypts its temp and local disks" :
+					       "");
+			else
+				printf("  %-20s %s (%s)\n", "vm size", strna(in->vm_size),
+				       in->vm_size ? "not a size name atrest can read" :
+						     "not reported");
+		}
 		printf("  %-20s %s\n", "location", strna(in->location));
 		printf("  %-20s %s\n", "scale set", strna(in->vmss_name));
 		printf("  %-20s %s\n", "resource id", strna(in->resource_id));

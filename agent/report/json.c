@@ -160,6 +160,12 @@ static json_object *disk_encryption_json(const struct facts *f, int disk)
 								  TRI_UNKNOWN));
 	add(o, "sse_type", json_string_or_null(ad ? ad->encryption_type : NULL));
 	add(o, "disk_encryption_set_id", json_string_or_null(ad ? ad->des_id : NULL));
+	/* An ephemeral OS disk's DES is its instance's; a disk's security
+	 * type (TrustedLaunch, ConfidentialVM_...) and a confidential VM
+	 * disk's DES come from securityProfile (DOMAIN.md §1a). */
+	add(o, "ephemeral", ad ? json_object_new_boolean(ad->ephemeral) : NULL);
+	add(o, "security_type", json_string_or_null(ad ? ad->cvm_security_type : NULL));
+	add(o, "security_disk_encryption_set_id", json_string_or_null(ad ? ad->cvm_des_id : NULL));
 	return o;
 }
 
@@ -171,6 +177,7 @@ json_object *disk_json(const struct facts *f, int i)
 	add(o, "role", json_object_new_string(azure_role_to_string(d->role)));
 	add(o, "lun", d->role == ROLE_DATA && d->lun >= 0 ? json_object_new_int(d->lun) : NULL);
 	add(o, "local_index", d->role == ROLE_LOCAL ? json_object_new_int((int)d->local_index) : NULL);
+	add(o, "ade_bek", json_object_new_boolean(d->ade_bek));
 	add(o, "device", json_string_or_null(d->devnode));
 	add(o, "managed_disk_id", json_string_or_null(imds_disk_id(f, d)));
 	add(o, "encryption", disk_encryption_json(f, i));

@@ -36,6 +36,10 @@ struct arm_vm_disk {
 	int lun;      /* -1 for the OS disk or when absent */
 	char *id;     /* managedDisk.id */
 	char *des_id; /* managedDisk.diskEncryptionSet.id */
+	/* managedDisk.securityProfile (confidential VMs) */
+	char *security_encryption_type; /* securityEncryptionType */
+	char *security_des_id;          /* diskEncryptionSet.id */
+	char *diff_disk_option;         /* diffDiskSettings.option ("Local": ephemeral) */
 };
 
 struct arm_vm {
@@ -57,6 +61,10 @@ int arm_parse_vm(const char *body, size_t len, struct arm_vm *ret, char **ret_er
  * error (nothing to judge). */
 int arm_parse_disk(const char *body, size_t len, char **ret_type, char **ret_des_id, char **ret_pv,
 		   char **ret_error);
+/* A managed disk's confidential-VM fields: properties.securityProfile.
+ * {securityType, secureVMDiskEncryptionSetId}; each NULL when absent. */
+int arm_parse_disk_security(const char *body, size_t len, char **ret_security_type,
+			    char **ret_des_id, char **ret_error);
 
 struct arm_des {
 	char *encryption_type;

@@ -40,6 +40,8 @@ static void arm_disk_done(struct arm_disk *d)
 	free(d->error);
 	free(d->des_encryption_type);
 	free(d->pv_name);
+	free(d->cvm_security_type);
+	free(d->cvm_des_id);
 	*d = (struct arm_disk){ 0 };
 }
 

@@ -30,6 +30,16 @@ struct arm_disk {
 	enum source_status status;
 	char *des_encryption_type; /* the DES's own encryptionType */
 	char *pv_name;             /* tag ARM_TAG_PV_NAME, NULL when absent */
+	/* An ephemeral OS disk is no ARM resource: never GET; des_id is the
+	 * VM/VMSS instance's osDisk.managedDisk.diskEncryptionSet.id. */
+	bool ephemeral;
+	/* The disk's properties.securityProfile.securityType (TrustedLaunch,
+	 * ConfidentialVM_...; else the instance's osDisk.managedDisk.
+	 * securityProfile.securityEncryptionType) and the confidential DES it
+	 * names (secureVMDiskEncryptionSetId, else the instance's
+	 * securityProfile.diskEncryptionSet.id). */
+	char *cvm_security_type;
+	char *cvm_des_id;
 };
 
 /* The tag the Azure Disk CSI driver puts on each disk it provisions. */

@@ -215,6 +215,7 @@ static void get_disk(struct step *s, const char *id, struct arm_disk *d)
 {
 	struct strbuf body = { 0 };
 	_cleanup_free_ char *err = NULL;
+	int r;
 
 	d->status = SOURCE_ERROR;
 	d->des_rotation_enabled = TRI_UNKNOWN;
@@ -225,7 +226,11 @@ static void get_disk(struct step *s, const char *id, struct arm_disk *d)
 	}
 	if (arm_get(s, id, ARM_API_VERSION_DISK, "disk", PERM_DISK, &body, &d->status, &d->error) < 0)
 		return;
-	if (arm_parse_disk(body.buf, body.len, &d->encryption_type, &d->des_id, &d->pv_name, &err) < 0) {
+	r = arm_parse_disk(body.buf, body.len, &d->encryption_type, &d->des_id, &d->pv_name, &err);
+	if (r == 0)
+		r = arm_parse_disk_security(body.buf, body.len, &d->cvm_security_type,
+					    &d->cvm_des_id, &err);
+	if (r < 0) {
 		d->status = SOURCE_ERROR;
 		d->error = strprintf("ARM sent a disk document atrest cannot read (%s)", strna(err));
 	} else {
@@ -281,6 +286,49 @@ static const char *vm_disk_id(const struct arm_vm *vm, int lun)
 	return NULL;
 }
 
+static bool is_local(const char *option)
+{
+	return option && strcaseeq(option, "Local");
+}
+
+/* An ephemeral OS disk is not an ARM resource (a GET answers 404): what ARM
+ * knows of it is on the VM/VMSS instance. */
+static void ephemeral_os_disk(const struct imds_instance *inst, const struct arm_vm *vm,
+			      struct arm_disk *d)
+{
+	d->ephemeral = true;
+	d->des_rotation_enabled = TRI_UNKNOWN;
+	d->id = strdup_or_null(inst->os_disk.managed_disk_id ? inst->os_disk.managed_disk_id :
+							       vm->os_disk.id);
+	if (!vm->has_os_disk) {
+		d->status = SOURCE_ERROR;
+		d->error = strdup("the VM instance document has no storageProfile.osDisk, so the "
+				  "ephemeral OS disk's disk encryption set is unknown");
+		return;
+	}
+	d->status = SOURCE_OK;
+	d->des_id = strdup_or_null(vm->os_disk.des_id);
+}
+
+/* The instance's confidential-VM fields fill what the disk did not say. */
+static void cvm_from_vm(const struct arm_vm_disk *vd, struct arm_disk *d)
+{
+	if (d->status != SOURCE_OK)
+		return;
+	if (!d->cvm_security_type)
+		d->cvm_security_type = strdup_or_null(vd->security_encryption_type);
+	if (!d->cvm_des_id)
+		d->cvm_des_id = strdup_or_null(vd->security_des_id);
+}
+
+static const struct arm_vm_disk *vm_disk_of_lun(const struct arm_vm *vm, int lun)
+{
+	for (size_t i = 0; i < vm->n_data_disks; i++)
+		if (vm->data_disks[i].lun == lun)
+			return &vm->data_disks[i];
+	return NULL;
+}
+
 static void lookup_disks(struct step *s, const struct imds_instance *inst, const struct arm_vm *vm,
 			 struct arm_result *res)
 {
@@ -297,24 +345,37 @@ static void lookup_disks(struct step *s, const struct imds_instance *inst, const
 	}
 	res->n_data_disks = inst->n_data_disks;
 	all[0] = &res->os_disk;
-	get_disk(s, inst->os_disk.managed_disk_id ? inst->os_disk.managed_disk_id : vm_disk_id(vm, -1),
-		 all[0]);
+	if (is_local(inst->os_disk.diff_disk_option) ||
+	    (vm->has_os_disk && is_local(vm->os_disk.diff_disk_option))) {
+		ephemeral_os_disk(inst, vm, all[0]);
+	} else {
+		get_disk(s,
+			 inst->os_disk.managed_disk_id ? inst->os_disk.managed_disk_id :
+							 vm_disk_id(vm, -1),
+			 all[0]);
+		if (vm->has_os_disk)
+			cvm_from_vm(&vm->os_disk, all[0]);
+	}
 	for (size_t i = 0; i < inst->n_data_disks; i++) {
 		const struct imds_disk *d = &inst->data_disks[i];
+		const struct arm_vm_disk *vd = vm_disk_of_lun(vm, d->lun);
 
 		all[i + 1] = &res->data_disks[i];
 		get_disk(s, d->managed_disk_id ? d->managed_disk_id : vm_disk_id(vm, d->lun),
 			 all[i + 1]);
+		if (vd)
+			cvm_from_vm(vd, all[i + 1]);
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct des_entry *e;
+		const char *id = all[i]->des_id ? all[i]->des_id : all[i]->cvm_des_id;
 
-		if (all[i]->status != SOURCE_OK || !all[i]->des_id)
+		if (all[i]->status != SOURCE_OK || !id)
 			continue;
-		e = des_find(des, n_des, all[i]->des_id);
+		e = des_find(des, n_des, id);
 		if (!e) {
 			e = &des[n_des++];
-			e->id = strdup(all[i]->des_id);
+			e->id = strdup(id);
 			get_des(s, e);
 		}
 		apply_des(all[i], e);
@@ -496,6 +557,9 @@ static int disk_copy(const struct arm_disk *src, struct arm_disk *dst)
 		.status = src->status,
 		.des_encryption_type = strdup_or_null(src->des_encryption_type),
 		.pv_name = strdup_or_null(src->pv_name),
+		.ephemeral = src->ephemeral,
+		.cvm_security_type = strdup_or_null(src->cvm_security_type),
+		.cvm_des_id = strdup_or_null(src->cvm_des_id),
 	};
 	return 0;
 }

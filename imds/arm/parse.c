@@ -196,14 +196,20 @@ char *arm_describe_error(const char *body, size_t len)
 	return one_line(code, msg);
 }
 
+static void vm_disk_done(struct arm_vm_disk *d)
+{
+	free(d->id);
+	free(d->des_id);
+	free(d->security_encryption_type);
+	free(d->security_des_id);
+	free(d->diff_disk_option);
+}
+
 void arm_vm_done(struct arm_vm *vm)
 {
-	free(vm->os_disk.id);
-	free(vm->os_disk.des_id);
-	for (size_t i = 0; i < vm->n_data_disks; i++) {
-		free(vm->data_disks[i].id);
-		free(vm->data_disks[i].des_id);
-	}
+	vm_disk_done(&vm->os_disk);
+	for (size_t i = 0; i < vm->n_data_disks; i++)
+		vm_disk_done(&vm->data_disks[i]);
 	free(vm->data_disks);
 	*vm = (struct arm_vm){ .encryption_at_host = TRI_UNKNOWN };
 }
@@ -215,6 +221,11 @@ static void vm_disk_of(json_object *d, struct arm_vm_disk *ret)
 	ret->lun = int_of(WALK(d, "lun"), &lun) && lun <= INT_MAX ? (int)lun : -1;
 	ret->id = str_of(WALK(d, "managedDisk", "id"));
 	ret->des_id = str_of(WALK(d, "managedDisk", "diskEncryptionSet", "id"));
+	ret->security_encryption_type = str_of(
+		WALK(d, "managedDisk", "securityProfile", "securityEncryptionType"));
+	ret->security_des_id = str_of(
+		WALK(d, "managedDisk", "securityProfile", "diskEncryptionSet", "id"));
+	ret->diff_disk_option = str_of(WALK(d, "diffDiskSettings", "option"));
 }
 
 int arm_parse_vm(const char *body, size_t len, struct arm_vm *ret, char **ret_error)
@@ -281,6 +292,22 @@ int arm_parse_disk(const char *body, size_t len, char **ret_type, char **ret_des
 	/* The Azure Disk CSI driver tags the disks it creates with their PV. */
 	if (ret_pv)
 		*ret_pv = str_of(WALK(root, "tags", ARM_TAG_PV_NAME));
+	return 0;
+}
+
+int arm_parse_disk_security(const char *body, size_t len, char **ret_security_type,
+			    char **ret_des_id, char **ret_error)
+{
+	_cleanup_json_ json_object *root = NULL;
+	json_object *sp;
+	int r;
+
+	r = parse_object(body, len, &root, ret_error);
+	if (r < 0)
+		return r;
+	sp = WALK(root, "properties", "securityProfile");
+	*ret_security_type = str_of(WALK(sp, "securityType"));
+	*ret_des_id = str_of(WALK(sp, "secureVMDiskEncryptionSetId"));
 	return 0;
 }
 

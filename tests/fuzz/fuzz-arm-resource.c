@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the ARM documents: a VM (arm_parse_vm), a managed disk
- * (arm_parse_disk) and a disk encryption set (arm_parse_des), the same
- * bytes given to each. */
+ * (arm_parse_disk, arm_parse_disk_security) and a disk encryption set
+ * (arm_parse_des), the same bytes given to each. */
 #include "config.h"
 
 #include "imds/arm/arm-internal.h"
@@ -35,6 +35,17 @@ static void disk(const char *body, size_t len)
 	free(err);
 }
 
+static void disk_security(const char *body, size_t len)
+{
+	char *type = NULL, *des = NULL, *err = NULL;
+
+	if (arm_parse_disk_security(body, len, &type, &des, &err) < 0 && !err)
+		abort();
+	free(type);
+	free(des);
+	free(err);
+}
+
 static void des(const char *body, size_t len)
 {
 	struct arm_des d = { 0 };
@@ -49,6 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	vm((const char *)data, size);
 	disk((const char *)data, size);
+	disk_security((const char *)data, size);
 	des((const char *)data, size);
 	return 0;
 }
