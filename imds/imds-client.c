@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "imds/http-util.h"
+#include "lib/json-util.h"
 #include "imds/imds.h"
 #include "lib/timeutil.h"
 #include "lib/log.h"
@@ -482,6 +483,56 @@ void imds_fetch_cached(struct imds_cache *c, const struct imds_options *opts, st
 		if (res->status == SOURCE_OK)
 			cache_store(c, &body, res->api_version);
 		strbuf_done(&body);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+json_object *imds_cache_export(struct imds_cache *c)
+{
+	json_object *o;
+
+	if (!c || !c->body)
+		return NULL;
+	o = json_object_new_object();
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "body", json_object_new_string_len(c->body, (int)c->len));
+	json_object_object_add(o, "api_version", json_string_or_null(c->api_version));
+	json_object_object_add(o, "fetched_at", json_object_new_double(c->fetched_at));
+	return o;
+}
+
+void imds_cache_import(struct imds_cache *c, json_object *o)
+{
+	json_object *body, *ver, *at;
+	struct imds_instance inst = { 0 };
+	_cleanup_free_ char *err = NULL;
+	const char *b;
+	size_t len;
+
+	if (!c || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "body", &body) ||
+	    !json_object_is_type(body, json_type_string) ||
+	    !json_object_object_get_ex(o, "api_version", &ver) ||
+	    !json_object_is_type(ver, json_type_string) ||
+	    !json_object_object_get_ex(o, "fetched_at", &at) ||
+	    !json_object_is_type(at, json_type_double))
+		return;
+	b = json_object_get_string(body);
+	len = (size_t)json_object_get_string_len(body);
+	if (imds_parse_instance(b, len, &inst, &err) < 0)
+		return;
+	imds_instance_done(&inst);
+	pthread_mutex_lock(&c->lock);
+	free(c->body);
+	free(c->api_version);
+	c->body = strndup(b, len);
+	c->len = len;
+	c->api_version = strdup(json_object_get_string(ver));
+	c->fetched_at = json_object_get_double(at);
+	if (!c->body || !c->api_version) {
+		free(c->body);
+		c->body = NULL;
 	}
 	pthread_mutex_unlock(&c->lock);
 }

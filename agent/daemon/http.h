@@ -16,6 +16,12 @@ struct http_snapshot;
 /* Renders both exposition formats (open: the self metrics are appended per
  * scrape), their gzip prefixes, the JSON report and the landing page. */
 int http_snapshot_new(const struct report *r, const char *version, struct http_snapshot **ret);
+/* From bodies rendered elsewhere (the bodies are taken; b is left empty)
+ * and the snapshot file's times (m may be NULL). */
+struct snapshot_bodies;
+struct snapshot_meta;
+int http_snapshot_from_bodies(struct snapshot_bodies *b, const struct snapshot_meta *m,
+			      struct http_snapshot **ret);
 struct http_snapshot *http_snapshot_ref(struct http_snapshot *s);
 void http_snapshot_unref(struct http_snapshot *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct http_snapshot *, http_snapshot_unref)
@@ -50,6 +56,9 @@ uint16_t http_server_port(const struct http_server *s, size_t i);
 /* Swaps in a new snapshot (takes the reference); requests in flight keep
  * the old one until they finish. */
 void http_server_publish(struct http_server *s, struct http_snapshot *snap);
+/* Why the last snapshot file was refused (counted; said on /healthz), or
+ * NULL once a good one was read. */
+void http_server_set_refusal(struct http_server *s, const char *why);
 /* The main loop is alive (feeds /healthz). */
 void http_server_tick(struct http_server *s);
 /* Daemon counters rendered into every scrape; scrapes_total is the

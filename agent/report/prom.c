@@ -383,6 +383,12 @@ static void render_self(struct out *o, enum prom_format fmt, const struct prom_s
 		{ "atrest_config_reload_errors_total",
 		  "Configuration reloads rejected; the previous configuration stays in force.",
 		  s->config_reload_errors_total },
+		{ "atrest_evaluation_timeouts_total",
+		  "Evaluations killed at the deadline; the previous report stays served.",
+		  s->evaluation_timeouts_total },
+		{ "atrest_snapshot_rejections_total",
+		  "Snapshot files the server refused (truncated, oversized, malformed).",
+		  s->snapshot_rejections_total },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
@@ -392,6 +398,11 @@ static void render_self(struct out *o, enum prom_format fmt, const struct prom_s
 	family(o, fmt, "atrest_daemon_start_time_seconds", KIND_GAUGE,
 	       "Unix time at which the daemon started.");
 	sample(o, "atrest_daemon_start_time_seconds", NULL, 0, s->start_time_seconds);
+	if (s->evidence_age_seconds < 0)
+		return;
+	family(o, fmt, "atrest_evidence_age_seconds", KIND_GAUGE,
+	       "Seconds since the evidence behind the served report was gathered.");
+	sample(o, "atrest_evidence_age_seconds", NULL, 0, s->evidence_age_seconds);
 }
 
 size_t prom_render_self(const struct prom_self *s, enum prom_format fmt, char *buf, size_t size)

@@ -90,3 +90,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct arm_cache *, arm_cache_free)
 void arm_fetch_cached(struct arm_cache *c, const struct arm_options *o,
 		      const struct imds_instance *inst, struct arm_result *res,
 		      struct arm_result_meta *meta);
+/* The whole cache state (schedule, RNG, the token and the last answer) as
+ * a JSON object, so that a daemon evaluating in short-lived child
+ * processes keeps it in its parent: the ARM request schedule is the same
+ * as with one long-lived process. The object holds the token: the caller
+ * wipes its text (arm_cache_state_wipe) and never writes it anywhere a
+ * less privileged process can read. import replaces c's state. */
+struct json_object *arm_cache_export(struct arm_cache *c);
+int arm_cache_import(struct arm_cache *c, struct json_object *o);
+void arm_cache_state_wipe(struct json_object *o);
