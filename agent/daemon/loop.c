@@ -89,6 +89,7 @@ struct daemon {
 	struct bench_job *bench_job;
 	struct eval_job *eval;
 	char *runtime_dir;
+	bool own_runtime_dir; /* created here, removed on exit */
 	pid_t server;
 
 	/* The last good evaluation, as the parent keeps it. */
@@ -872,7 +873,9 @@ static void stop_server(struct daemon *d)
 	d->server = 0;
 }
 
-static char *runtime_dir_of(const struct daemon_options *o)
+/* The directory named by the options, the configuration or systemd
+ * (RuntimeDirectory=); NULL when none is. */
+static char *runtime_dir_named(const struct daemon_options *o)
 {
 	const char *env = getenv("RUNTIME_DIRECTORY");
 
@@ -882,7 +885,14 @@ static char *runtime_dir_of(const struct daemon_options *o)
 		return strdup(o->conf->runtime_dir);
 	if (env && env[0] == '/') /* systemd: possibly several, colon-separated */
 		return strndup(env, strcspn(env, ":"));
-	return strdup(ATREST_DEFAULT_RUNTIME_DIR);
+	return NULL;
+}
+
+static char *runtime_dir_of(const struct daemon_options *o)
+{
+	char *dir = runtime_dir_named(o);
+
+	return dir ? dir : strdup(ATREST_DEFAULT_RUNTIME_DIR);
 }
 
 static struct server_options server_options_of(const struct daemon_options *o, const char *dir,
@@ -947,11 +957,52 @@ static int fork_server(struct daemon *d)
 	return 0;
 }
 
-static int prepare_runtime_dir(const char *dir)
+/* Role both with no directory named: one of its own (the server is its
+ * child), so that two daemons never read each other's snapshot. */
+static int private_runtime_dir(struct daemon *d)
 {
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return log_error_errno(errno, "daemon: cannot create %s: %m", dir);
+	static const char *const bases[] = { "/run", "/tmp" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(bases); i++) {
+		char *t = strprintf("%s/atrest.XXXXXX", bases[i]);
+
+		if (!t)
+			return -ENOMEM;
+		if (mkdtemp(t) && chmod(t, 0755) == 0) {
+			d->runtime_dir = t;
+			d->own_runtime_dir = true;
+			return 0;
+		}
+		free(t);
+	}
+	return log_error_errno(errno, "daemon: cannot create a runtime directory: %m");
+}
+
+static int prepare_runtime_dir(struct daemon *d)
+{
+	if (d->o->role == DAEMON_ROLE_BOTH) {
+		d->runtime_dir = runtime_dir_named(d->o);
+		if (!d->runtime_dir)
+			return private_runtime_dir(d);
+	} else
+		d->runtime_dir = runtime_dir_of(d->o);
+	if (!d->runtime_dir)
+		return log_error_errno(ENOMEM, "daemon: out of memory");
+	if (mkdir(d->runtime_dir, 0755) < 0 && errno != EEXIST)
+		return log_error_errno(errno, "daemon: cannot create %s: %m", d->runtime_dir);
 	return 0;
+}
+
+static void remove_runtime_dir(struct daemon *d)
+{
+	_cleanup_free_ char *snap = NULL;
+
+	if (!d->own_runtime_dir)
+		return;
+	snap = strprintf("%s/%s", d->runtime_dir, SNAPSHOT_FILE);
+	if (snap)
+		unlink(snap);
+	rmdir(d->runtime_dir);
 }
 
 static int daemon_setup(struct daemon *d, const sigset_t *mask)
@@ -959,10 +1010,7 @@ static int daemon_setup(struct daemon *d, const sigset_t *mask)
 	uint64_t seed;
 	int r;
 
-	d->runtime_dir = runtime_dir_of(d->o);
-	if (!d->runtime_dir)
-		return log_error_errno(ENOMEM, "daemon: out of memory");
-	r = prepare_runtime_dir(d->runtime_dir);
+	r = prepare_runtime_dir(d);
 	if (r < 0)
 		return r;
 	d->sigfd = signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -1001,6 +1049,8 @@ static void daemon_teardown(struct daemon *d)
 	snapshot_bodies_done(&d->bodies);
 	free(d->hostname);
 	free(d->last_error);
+	if (d->runtime_dir)
+		remove_runtime_dir(d);
 	free(d->runtime_dir);
 	if (d->have_bench)
 		bench_result_done(&d->bench);
