@@ -211,9 +211,12 @@ rc=$?
 [ $rc -eq 0 ] || note <"$T/kube.out"
 check "podman kube play runs the pod template" [ $rc -eq 0 ]
 check "the pod's /healthz answers 200" wait_healthz "$KPORT"
-kc=$ID-atrest
-check "the pod's container is privileged with a read-only root" \
+kc=$ID-evaluator
+check "the pod's evaluator container is privileged with a read-only root" \
 	[ "$(podman inspect --format '{{.HostConfig.Privileged}} {{.HostConfig.ReadonlyRootfs}}' "$kc" 2>/dev/null)" = "true true" ]
+spid=$(podman inspect --format '{{.State.Pid}}' "$ID-server" 2>/dev/null)
+check "the pod's server container holds no capability and is not root" \
+	sh -c 'grep -q "^CapEff:[[:space:]]*0000000000000000" "/proc/$1/status" && ! grep -qE "^Uid:[[:space:]]+0[[:space:]]" "/proc/$1/status"' sh "${spid:-0}"
 kpid=$(podman inspect --format '{{.State.Pid}}' "$kc" 2>/dev/null)
 mounts "$kpid" >"$T/kmounts"
 for m in / /sys /dev /host /etc/atrest; do
