@@ -442,8 +442,7 @@ static const char *base_url_of(const struct imds_options *opts)
 	return isempty(opts->base_url) ? IMDS_DEFAULT_URL : opts->base_url;
 }
 
-static bool cache_answer(struct imds_cache *c, const struct imds_options *opts,
-			 struct imds_result *res)
+static bool cache_answer(struct imds_cache *c, const struct imds_options *opts, struct imds_result *res)
 {
 	_cleanup_free_ char *err = NULL;
 	double start = now_monotonic();
@@ -458,11 +457,12 @@ static bool cache_answer(struct imds_cache *c, const struct imds_options *opts,
 	res->api_version = strdup_or_null(c->api_version);
 	res->http_status = 200;
 	res->elapsed = now_monotonic() - start;
+	res->age = start - c->fetched_at;
 	return true;
 }
 
-static void cache_store(struct imds_cache *c, const struct imds_options *opts,
-			struct strbuf *body, const char *version)
+static void cache_store(struct imds_cache *c, const struct imds_options *opts, struct strbuf *body,
+			const char *version)
 {
 	free(c->body);
 	free(c->api_version);
@@ -527,8 +527,7 @@ void imds_cache_import(struct imds_cache *c, json_object *o)
 	    !json_object_is_type(body, json_type_string) ||
 	    !json_object_object_get_ex(o, "api_version", &ver) ||
 	    !json_object_is_type(ver, json_type_string) ||
-	    !json_object_object_get_ex(o, "url", &url) ||
-	    !json_object_is_type(url, json_type_string) ||
+	    !json_object_object_get_ex(o, "url", &url) || !json_object_is_type(url, json_type_string) ||
 	    !json_object_object_get_ex(o, "fetched_at", &at) ||
 	    !json_object_is_type(at, json_type_double))
 		return;

@@ -113,6 +113,7 @@ struct imds_result {
 	long http_status;  /* last HTTP status, 0 if none */
 	unsigned attempts;
 	double elapsed; /* seconds spent */
+	double age;     /* seconds since IMDS gave this answer (> 0 from the cache) */
 	bool have_instance;
 	struct imds_instance instance;
 };

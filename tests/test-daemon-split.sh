@@ -93,6 +93,13 @@ fi
 [ -z "$(ls -l "/proc/${SPID:-0}/fd" 2>/dev/null | grep -E '/dev/(sd|nvme|dm-|loop)')" ]
 ok $? "the server holds no block device open"
 
+# The second evaluation takes IMDS's answer from the cache: its age shows.
+wait_for "http://127.0.0.1:$HPORT/metrics" '^atrest_evaluations_total [2-9]' 30
+grep -Eq '^atrest_source_age_seconds\{source="imds"\} [1-9]' "$T/body"
+ok $? "a cached IMDS answer's age is exposed ($(grep '^atrest_source_age_seconds{source="imds"}' "$T/body"))"
+get "http://127.0.0.1:$HPORT/report" | grep -Eq '"age_seconds":[1-9]'
+ok $? "... and in the report's sources"
+
 conf "$HANG"
 kill -HUP "$DP"
 T0=$(date +%s)

@@ -225,7 +225,8 @@ static int render_stale(struct daemon *d, double age)
 	f.hostname = d->hostname;
 	f.on_azure = TRI_UNKNOWN;
 	f.gathered_at = (time_t)d->evaluated_at;
-	f.imds = (struct imds_result){ .status = SOURCE_ERROR, .error = reason };
+	f.imds = (struct imds_result){ .status = SOURCE_ERROR, .error = reason, .age = age };
+	f.arm_age = age;
 	f.arm = (struct arm_result){ .status = SOURCE_ERROR,
 				     .error = reason,
 				     .encryption_at_host = TRI_UNKNOWN };

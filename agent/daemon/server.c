@@ -80,9 +80,15 @@ int privileges_drop(const char *user, char **ret_error)
 			return -errno;
 		}
 	}
-	if (syscall(SYS_capset, &h, data) < 0) {
-		*ret_error = strprintf("cannot clear the capability sets: %s", strerror(errno));
-		return -errno;
+	/* Clear what is left (a unit or a pod may have cleared it already and
+	 * filter capset() out: then there is nothing to do). */
+	if (syscall(SYS_capget, &h, data) < 0 || data[0].effective || data[1].effective ||
+	    data[0].permitted || data[1].permitted || data[0].inheritable || data[1].inheritable) {
+		memset(data, 0, sizeof(data));
+		if (syscall(SYS_capset, &h, data) < 0) {
+			*ret_error = strprintf("cannot clear the capability sets: %s", strerror(errno));
+			return -errno;
+		}
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		*ret_error = strprintf("cannot set no_new_privs: %s", strerror(errno));

@@ -217,6 +217,15 @@ static void render_sources(struct out *o, enum prom_format fmt, const struct fac
 
 		sample(o, "atrest_source_up", l, ARRAY_SIZE(l), src[i].status == SOURCE_OK);
 	}
+	family(o, fmt, "atrest_source_age_seconds", KIND_GAUGE,
+	       "Age of a source's answer when the evaluation used it (the daemon reuses IMDS "
+	       "answers up to 50 s, ARM answers for hours).");
+	{
+		struct label li[] = { { "source", "imds" } }, la[] = { { "source", "arm" } };
+
+		sample(o, "atrest_source_age_seconds", li, 1, f->imds.age);
+		sample(o, "atrest_source_age_seconds", la, 1, f->arm_age);
+	}
 }
 
 static void cipher_string(const struct crypt_params *c, char *buf, size_t size)

@@ -53,6 +53,7 @@ struct arm_result_meta {
 	double elapsed;     /* seconds spent */
 	bool cached;        /* answered from the cache */
 	double next_lookup; /* seconds until ARM is asked again (daemon) */
+	double age;         /* seconds since ARM gave this answer (> 0 from the cache) */
 };
 
 /* The inputs of one ARM step. */

@@ -39,6 +39,7 @@ struct arm_cache {
 
 	char *key; /* the inputs the last answer is for */
 	bool have_last;
+	double last_at; /* CLOCK_MONOTONIC time of the last answer */
 	struct arm_result last;
 };
 
@@ -559,6 +560,7 @@ static void run_and_store(struct arm_cache *c, const struct arm_options *o,
 		arm_sched_failure(&c->sched, &c->params, now_monotonic(), s.retry_after, &c->rng);
 	arm_result_done(&c->last);
 	c->have_last = result_copy(res, &c->last) == 0;
+	c->last_at = now_monotonic();
 	free(c->key);
 	c->key = key;
 }
@@ -591,6 +593,7 @@ void arm_fetch_cached(struct arm_cache *c, const struct arm_options *o,
 	if (c->have_last && streq_ptr(key, c->key) && !arm_sched_due(&c->sched, now)) {
 		result_copy(&c->last, res);
 		meta->cached = true;
+		meta->age = now - c->last_at;
 		free(key);
 	} else if (!c->have_last && !arm_sched_due(&c->sched, now)) {
 		pending(c, now, res);
@@ -715,6 +718,7 @@ json_object *arm_cache_export(struct arm_cache *c)
 		json_object_object_add(o, "token_key", json_string_or_null(c->token_key));
 	}
 	json_object_object_add(o, "key", json_string_or_null(c->key));
+	json_object_object_add(o, "last_at", json_object_new_double(c->last_at));
 	if (c->have_last) {
 		last = json_object_new_object();
 		disks = json_object_new_array();
@@ -770,6 +774,7 @@ int arm_cache_import(struct arm_cache *c, json_object *o)
 	}
 	free(c->key);
 	c->key = get_str(o, "key");
+	c->last_at = get_double(o, "last_at");
 	arm_result_done(&c->last);
 	c->have_last = false;
 	if (json_object_object_get_ex(o, "last", &last) && json_object_is_type(last, json_type_object)) {
