@@ -697,7 +697,7 @@ void http_server_publish(struct http_server *s, struct http_snapshot *snap)
 	http_snapshot_unref(old);
 }
 
-void http_server_set_refusal(struct http_server *s, const char *why)
+void http_server_set_refusal(struct http_server *s, const char *why, bool count)
 {
 	char *copy = why ? strdup(why) : NULL;
 
@@ -705,7 +705,7 @@ void http_server_set_refusal(struct http_server *s, const char *why)
 	free(s->refusal);
 	s->refusal = copy;
 	pthread_mutex_unlock(&s->lock);
-	if (why)
+	if (why && count)
 		__atomic_add_fetch(&s->self.snapshot_rejections_total, 1, __ATOMIC_RELAXED);
 }
 

@@ -56,9 +56,9 @@ uint16_t http_server_port(const struct http_server *s, size_t i);
 /* Swaps in a new snapshot (takes the reference); requests in flight keep
  * the old one until they finish. */
 void http_server_publish(struct http_server *s, struct http_snapshot *snap);
-/* Why the last snapshot file was refused (counted; said on /healthz), or
- * NULL once a good one was read. */
-void http_server_set_refusal(struct http_server *s, const char *why);
+/* Why the last snapshot file was refused or cannot be read (said on
+ * /healthz; a refused file is counted), or NULL once a good one was read. */
+void http_server_set_refusal(struct http_server *s, const char *why, bool count);
 /* The main loop is alive (feeds /healthz). */
 void http_server_tick(struct http_server *s);
 /* Daemon counters rendered into every scrape; scrapes_total is the

@@ -113,6 +113,7 @@ struct server {
 	char *path;
 	struct stat seen; /* identity of the last file looked at */
 	bool have_seen;
+	bool unreadable; /* logged once */
 };
 
 static bool same_file(const struct stat *a, const struct stat *b)
@@ -131,8 +132,20 @@ static void load_snapshot(struct server *s)
 	struct stat st;
 	int r;
 
-	if (stat(s->path, &st) < 0)
-		return; /* nothing published yet */
+	if (stat(s->path, &st) < 0) {
+		_cleanup_free_ char *why = NULL;
+
+		if (errno == ENOENT)
+			return; /* nothing published yet */
+		/* A directory this user cannot enter: say so, do not wait quietly. */
+		why = strprintf("cannot read the snapshot: %s", strerror(errno));
+		if (!s->unreadable)
+			log_error("server: %s: %s", s->path, why ? why : "cannot read the snapshot");
+		s->unreadable = true;
+		http_server_set_refusal(s->http, why, false);
+		return;
+	}
+	s->unreadable = false;
 	if (s->have_seen && same_file(&st, &s->seen))
 		return;
 	s->seen = st;
@@ -141,7 +154,7 @@ static void load_snapshot(struct server *s)
 	if (r < 0) {
 		log_error("server: refusing %s: %s; serving the previous one", s->path,
 			  err ? err : strerror(-r));
-		http_server_set_refusal(s->http, err ? err : strerror(-r));
+		http_server_set_refusal(s->http, err ? err : strerror(-r), true);
 		return;
 	}
 	if (m.have_bodies) {
@@ -155,7 +168,7 @@ static void load_snapshot(struct server *s)
 	}
 	snapshot_bodies_done(&b);
 	http_server_set_self(s->http, &m.self);
-	http_server_set_refusal(s->http, NULL);
+	http_server_set_refusal(s->http, NULL, false);
 }
 
 int server_run(const struct server_options *o)
