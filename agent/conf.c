@@ -293,6 +293,26 @@ static int handle_daemon(struct parse_state *st, const char *key, const char *v)
 			return FAIL("[daemon] server_user: '%s' is not a user name or uid", v);
 		return set_string(&c->server_user, v) == 0;
 	}
+	if (streq(key, "connection_limit")) {
+		if (safe_atou(v, &c->connection_limit) < 0 || c->connection_limit < 1 ||
+		    c->connection_limit > 65536)
+			return FAIL("[daemon] connection_limit: '%s' is not a number in [1, 65536]", v);
+		return 1;
+	}
+	if (streq(key, "per_ip_connection_limit")) {
+		if (safe_atou(v, &c->per_ip_connection_limit) < 0 ||
+		    c->per_ip_connection_limit < 1 || c->per_ip_connection_limit > 65536)
+			return FAIL("[daemon] per_ip_connection_limit: '%s' is not a number in [1, 65536]",
+				    v);
+		return 1;
+	}
+	if (streq(key, "connection_timeout")) {
+		if (safe_atou(v, &c->connection_timeout) < 0 || c->connection_timeout < 1 ||
+		    c->connection_timeout > 3600)
+			return FAIL("[daemon] connection_timeout: '%s' is not a number of seconds in [1, 3600]",
+				    v);
+		return 1;
+	}
 	if (streq(key, "snapshot_max_bytes")) {
 		if (safe_atou(v, &c->snapshot_max_bytes) < 0 || c->snapshot_max_bytes < 4096 ||
 		    c->snapshot_max_bytes > (256u << 20))

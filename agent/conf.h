@@ -58,6 +58,10 @@ struct config {
 	char *runtime_dir;           /* NULL = $RUNTIME_DIRECTORY or the default */
 	char *server_user;           /* NULL = the default */
 	unsigned snapshot_max_bytes; /* 0 = default (16 MiB) */
+	/* The server's connection budget (0 = defaults, agent/daemon/http.h). */
+	unsigned connection_limit;
+	unsigned per_ip_connection_limit;
+	unsigned connection_timeout; /* seconds */
 };
 
 int config_init_default(struct config *c) _warn_unused_result_;

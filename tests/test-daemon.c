@@ -406,6 +406,8 @@ static void test_lifecycle(int nfd, const char *npath, const char *errpath)
 	ok(m1 && strstr(m1, "\natrest_evidence_age_seconds ") &&
 		   strstr(m1, "\natrest_evaluation_timeouts_total 0\n"),
 	   "the evidence age and the timeout counter are exposed");
+	ok(metric_at_least(m1, "atrest_evaluation_max_rss_bytes ", 1024 * 1024),
+	   "the peak RSS of an evaluation child is exposed");
 
 	kill(pid, SIGHUP);
 	ok(wait_metric_at_least(port, "atrest_config_reloads_total ", 1, 20),

@@ -27,8 +27,8 @@ struct daemon_options {
 	bool no_bench;
 	double bench_interval;       /* seconds; 0 = DAEMON_DEFAULT_BENCH_INTERVAL */
 	double interval;             /* seconds; 0 = conf->interval (tests use fractions) */
-	unsigned connection_limit;   /* 0 = default (64) */
-	unsigned connection_timeout; /* seconds; 0 = default (10) */
+	unsigned connection_limit;   /* 0 = conf, else HTTP_DEFAULT_CONNECTION_LIMIT */
+	unsigned connection_timeout; /* seconds; 0 = conf, else HTTP_DEFAULT_CONNECTION_TIMEOUT */
 	const char *journal_socket;  /* NULL = JOURNAL_SOCKET */
 	double deadline;             /* seconds; 0 = conf, else 120 (tests use fractions) */
 	double max_age;              /* seconds; 0 = conf, else 3 intervals + the deadline */

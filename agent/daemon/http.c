@@ -323,6 +323,8 @@ static void self_load(struct http_server *s, struct prom_self *out)
 							 __ATOMIC_RELAXED);
 	out->snapshot_rejections_total = __atomic_load_n(&s->self.snapshot_rejections_total,
 							 __ATOMIC_RELAXED);
+	out->evaluation_max_rss_bytes = __atomic_load_n(&s->self.evaluation_max_rss_bytes,
+							__ATOMIC_RELAXED);
 }
 
 static double now_real(void)
@@ -586,16 +588,20 @@ static int add_listener(struct http_server *s, const struct http_options *o, int
 		return -ENOMEM;
 	s->ports = p;
 	s->ports[s->n] = socket_port(fd);
-	s->daemons[s->n] = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-						    MHD_USE_ERROR_LOG,
-					    0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER,
-					    mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
-					    MHD_OPTION_CONNECTION_LIMIT,
-					    o->connection_limit ? o->connection_limit : 64u,
-					    MHD_OPTION_CONNECTION_TIMEOUT,
-					    o->connection_timeout ? o->connection_timeout : 10u,
-					    MHD_OPTION_THREAD_POOL_SIZE,
-					    o->threads ? o->threads : 2u, MHD_OPTION_END);
+	s->daemons[s->n] =
+		MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+				 0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+				 NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
+				 o->connection_limit ? o->connection_limit :
+						       (unsigned)HTTP_DEFAULT_CONNECTION_LIMIT,
+				 MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				 o->per_ip_limit ? o->per_ip_limit : (unsigned)HTTP_DEFAULT_PER_IP_LIMIT,
+				 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
+				 MHD_OPTION_CONNECTION_TIMEOUT,
+				 o->connection_timeout ? o->connection_timeout :
+							 (unsigned)HTTP_DEFAULT_CONNECTION_TIMEOUT,
+				 MHD_OPTION_THREAD_POOL_SIZE, o->threads ? o->threads : 2u,
+				 MHD_OPTION_END);
 	if (!s->daemons[s->n])
 		return -EADDRNOTAVAIL;
 	s->n++;
@@ -723,6 +729,8 @@ void http_server_set_self(struct http_server *s, const struct prom_self *self)
 	__atomic_store_n(&s->self.config_reload_errors_total, self->config_reload_errors_total,
 			 __ATOMIC_RELAXED);
 	__atomic_store_n(&s->self.evaluation_timeouts_total, self->evaluation_timeouts_total,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&s->self.evaluation_max_rss_bytes, self->evaluation_max_rss_bytes,
 			 __ATOMIC_RELAXED);
 	{
 		double start = self->start_time_seconds;

@@ -34,10 +34,19 @@ void html_escape(struct strbuf *sb, const char *s);
 /* Splits "HOST:PORT" or "[V6]:PORT" (port 0..65535, host non-empty). */
 int http_parse_listen(const char *addr, char **ret_host, char **ret_port);
 
+/* The connection budget: epoll, many connections, a small memory pool
+ * each (bounded: limit x (pool + MHD's own ~1 KiB)), few per address, and
+ * idle connections closed soon. */
+#define HTTP_DEFAULT_CONNECTION_LIMIT 1024
+#define HTTP_DEFAULT_PER_IP_LIMIT 16
+#define HTTP_DEFAULT_CONNECTION_TIMEOUT 5
+#define HTTP_CONNECTION_MEMORY 8192
+
 struct http_options {
 	char *const *listen;         /* addresses; each may resolve to several */
-	unsigned connection_limit;   /* per listener; 0 = 64 */
-	unsigned connection_timeout; /* seconds idle before a connection is closed; 0 = 10 */
+	unsigned connection_limit;   /* per listener; 0 = HTTP_DEFAULT_CONNECTION_LIMIT */
+	unsigned per_ip_limit;       /* per listener and address; 0 = HTTP_DEFAULT_PER_IP_LIMIT */
+	unsigned connection_timeout; /* seconds idle before a connection is closed; 0 = 5 */
 	unsigned threads;            /* per listener; 0 = 2 */
 	double health_max_age; /* /healthz is 503 when the loop has not ticked for this long; 0 = 5 */
 };

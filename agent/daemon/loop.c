@@ -614,10 +614,12 @@ static void after_job(struct daemon *d)
 static void eval_finished(struct daemon *d)
 {
 	struct eval_job *j = TAKE_PTR(d->eval);
+	struct rusage ru = { 0 };
 	int status = 0;
 
-	while (waitpid(j->pid, &status, 0) < 0 && errno == EINTR)
+	while (wait4(j->pid, &status, 0, &ru) < 0 && errno == EINTR)
 		;
+	d->self.evaluation_max_rss_bytes = (uint64_t)ru.ru_maxrss * 1024;
 	kill(-j->pid, SIGKILL); /* anything it left behind */
 	if (j->overflow)
 		eval_failed(d, "the evaluation process sent more than %u bytes",
@@ -903,8 +905,10 @@ static struct server_options server_options_of(const struct daemon_options *o, c
 
 	return (struct server_options){
 		.listen = strv_length(o->conf->listen) ? o->conf->listen : default_listen,
-		.connection_limit = o->connection_limit,
-		.connection_timeout = o->connection_timeout,
+		.connection_limit = o->connection_limit ? o->connection_limit : o->conf->connection_limit,
+		.per_ip_limit = o->conf->per_ip_connection_limit,
+		.connection_timeout = o->connection_timeout ? o->connection_timeout :
+							      o->conf->connection_timeout,
 		.runtime_dir = dir,
 		.snapshot_max_bytes = o->conf->snapshot_max_bytes,
 		.user = o->server_user       ? o->server_user :

@@ -178,6 +178,7 @@ int server_run(const struct server_options *o)
 	struct http_options ho = {
 		.listen = o->listen && o->listen[0] ? o->listen : default_listen,
 		.connection_limit = o->connection_limit,
+		.per_ip_limit = o->per_ip_limit,
 		.connection_timeout = o->connection_timeout,
 	};
 	_cleanup_free_ char *err = NULL;

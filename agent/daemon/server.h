@@ -11,6 +11,7 @@
 struct server_options {
 	char *const *listen;
 	unsigned connection_limit;   /* 0 = default */
+	unsigned per_ip_limit;       /* 0 = default */
 	unsigned connection_timeout; /* 0 = default */
 	const char *runtime_dir;     /* where SNAPSHOT_FILE appears */
 	size_t snapshot_max_bytes;   /* 0 = SNAPSHOT_DEFAULT_MAX_BYTES */

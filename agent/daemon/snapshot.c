@@ -67,6 +67,8 @@ static json_object *self_json(const struct prom_self *s)
 	json_object_object_add(o, "config_reload_errors_total",
 			       json_object_new_int64((int64_t)s->config_reload_errors_total));
 	json_object_object_add(o, "start_time_seconds", json_object_new_double(s->start_time_seconds));
+	json_object_object_add(o, "evaluation_max_rss_bytes",
+			       json_object_new_int64((int64_t)s->evaluation_max_rss_bytes));
 	return o;
 }
 
@@ -234,6 +236,8 @@ static const char *check_shape(json_object *o, struct snapshot_meta *m, struct s
 	    !get_counter(self, "config_reload_errors_total", &m->self.config_reload_errors_total) ||
 	    !get_number(self, "start_time_seconds", &m->self.start_time_seconds))
 		return "the snapshot's counters are missing or malformed";
+	/* Optional (added later): absent reads as 0. */
+	(void)get_counter(self, "evaluation_max_rss_bytes", &m->self.evaluation_max_rss_bytes);
 	m->have_bodies = json_object_object_get_ex(o, "report", NULL);
 	if (!m->have_bodies)
 		return NULL;

@@ -407,6 +407,12 @@ static void render_self(struct out *o, enum prom_format fmt, const struct prom_s
 	family(o, fmt, "atrest_daemon_start_time_seconds", KIND_GAUGE,
 	       "Unix time at which the daemon started.");
 	sample(o, "atrest_daemon_start_time_seconds", NULL, 0, s->start_time_seconds);
+	if (s->evaluation_max_rss_bytes) {
+		family(o, fmt, "atrest_evaluation_max_rss_bytes", KIND_GAUGE,
+		       "Peak resident memory of the last evaluation's child process.");
+		sample(o, "atrest_evaluation_max_rss_bytes", NULL, 0,
+		       (double)s->evaluation_max_rss_bytes);
+	}
 	if (s->evidence_age_seconds < 0)
 		return;
 	family(o, fmt, "atrest_evidence_age_seconds", KIND_GAUGE,

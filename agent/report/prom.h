@@ -30,6 +30,7 @@ struct prom_self {
 	uint64_t evaluation_timeouts_total; /* children killed at the deadline */
 	uint64_t snapshot_rejections_total; /* snapshot files the server refused */
 	double evidence_age_seconds;        /* of the served report; < 0 = none */
+	uint64_t evaluation_max_rss_bytes;  /* peak RSS of the last evaluation child; 0 = none */
 };
 
 struct prom_extra {
