@@ -16,7 +16,7 @@ PY=$(command -v /usr/bin/python3 || command -v python3) || { echo "1..0 # SKIP n
 T=$(mktemp -d)
 chmod 755 "$T"
 cleanup() {
-	for p in ${DP:-} ${EP:-} ${SP:-} ${IP:-}; do kill "$p" 2>/dev/null; done
+	for p in ${DP:-} ${EP:-} ${SP:-} ${IP:-} ${PP:-}; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	rm -rf "$T"
 }
@@ -139,6 +139,27 @@ ok $? "--role=server drops every capability too (CapEff $(status_field "$SP" Cap
 LISTEN_INODE=$(awk -v p=":$(printf %04X "$HPORT")" '$2 ~ p"$" && $4 == "0A" {print $10}' /proc/net/tcp | head -1)
 ! ls -l "/proc/$EP/fd" 2>/dev/null | grep -q "socket:\[$LISTEN_INODE\]" && ls -l "/proc/$SP/fd" 2>/dev/null | grep -q "socket:\[$LISTEN_INODE\]"
 ok $? "only the server holds the listening socket"
+# A real Prometheus (Debian package prometheus) scrapes the server.
+if command -v prometheus >/dev/null 2>&1; then
+	PPORT=$(free_port)
+	cat > "$T/prometheus.yml" <<EOC
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: atrest
+    static_configs:
+      - targets: ['127.0.0.1:$HPORT']
+EOC
+	prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/prom" \
+		--web.listen-address="127.0.0.1:$PPORT" --log.level=warn > "$T/prom.log" 2>&1 & PP=$!
+	Q="http://127.0.0.1:$PPORT/api/v1/query?query=atrest_evidence_age_seconds%20%3E%3D%200%20and%20on()%20atrest_check_status%7Bcheck%3D%22host.encryption_at_host%22%2Cstatus%3D%22pass%22%7D%20%3D%3D%201"
+	wait_for "$Q" '"result":\[\{' 60
+	ok $? "a real Prometheus scrapes the split daemon (evidence age and a passing check)"
+	kill "$PP" 2>/dev/null; wait "$PP" 2>/dev/null
+else
+	n=$((n+1)); echo "ok $n # SKIP prometheus not installed"
+fi
 kill -TERM "$EP" "$SP"
 wait "$EP" "$SP" 2>/dev/null
 EP=""; SP=""
