@@ -118,13 +118,30 @@ grep -E '^atrest_(evaluation_timeouts_total|evidence_age_seconds|evaluations_tot
 LEFT=$(for s in /proc/[0-9]*/status; do p=${s#/proc/}; p=${p%/status}; [ "$(status_field "$p" PPid)" = "$DP" ] && echo "$p"; done | grep -v "^${SPID:-x}$" | wc -l)
 [ "$LEFT" -le 1 ]
 ok $? "no pile of hung children ($LEFT evaluation child alive)"
-kill -TERM "$DP"
-i=0; while kill -0 "$DP" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-! kill -0 "$DP" 2>/dev/null && ! kill -0 "${SPID:-0}" 2>/dev/null
-ok $? "SIGTERM stops the evaluator and the server"
+# As systemd stops a unit: SIGTERM to every process of it at once.
+kill -TERM "$DP" "${SPID:-0}"
+wait "$DP"; rc=$?
+! kill -0 "${SPID:-0}" 2>/dev/null && [ "$rc" = 0 ]
+ok $? "SIGTERM to the evaluator and the server together: a clean stop (exit $rc)"
 DP=""
 grep -q "the evaluation overran its 2 s deadline and was killed" "$T/daemon.err"
 ok $? "the timeout is logged"
+
+# A server that dies is a failure of the daemon (Restart=on-failure).
+"$ATREST" daemon --config "$T/atrest.conf" --sysroot "$T/empty" --no-bench --listen "127.0.0.1:$(free_port)" 2>/dev/null &
+DP=$!
+sleep 1
+SP2=""
+for s in /proc/[0-9]*/status; do
+	p=${s#/proc/}; p=${p%/status}
+	# The server is the child with no_new_privs (an evaluation child has not).
+	[ "$(status_field "$p" PPid)" = "$DP" ] && [ "$(status_field "$p" NoNewPrivs)" = 1 ] && { SP2=$p; break; }
+done
+if [ -n "$SP2" ]; then kill -KILL "$SP2"; else kill -TERM "$DP"; fi
+wait "$DP"; rc=$?
+[ -n "$SP2" ] && [ "$rc" != 0 ]
+ok $? "a killed server makes the daemon exit with a failure (exit $rc)"
+DP=""
 
 # The roles alone, as the DaemonSet's two containers run them.
 conf "$GOOD"

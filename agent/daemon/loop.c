@@ -753,7 +753,17 @@ static int handle_signal(struct daemon *d)
 		int status;
 
 		if (d->server > 0 && waitpid(d->server, &status, WNOHANG) == d->server) {
+			sigset_t pending;
+
 			d->server = 0;
+			/* systemd's stop signals the whole cgroup: the server may
+			 * go first. A clean exit or a pending stop is a stop. */
+			sigpending(&pending);
+			if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
+			    sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT)) {
+				log_info("the HTTP server stopped, stopping");
+				return 1;
+			}
 			return log_error_errno(EIO, "daemon: the HTTP server process exited (%s %d)",
 					       WIFSIGNALED(status) ? "signal" : "status",
 					       WIFSIGNALED(status) ? WTERMSIG(status) :
