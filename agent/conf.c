@@ -269,17 +269,17 @@ static int handle_daemon(struct parse_state *st, const char *key, const char *v)
 				    v);
 		return 1;
 	}
-	if (streq(key, "evaluation_deadline")) {
+	if (streq(key, "deadline")) {
 		if (safe_atod_seconds(v, &c->evaluation_deadline) < 0 ||
 		    c->evaluation_deadline < 1 || c->evaluation_deadline > 3600)
-			return FAIL("[daemon] evaluation_deadline: '%s' is not a number of seconds in [1, 3600]",
+			return FAIL("[daemon] deadline: '%s' is not a number of seconds in [1, 3600]",
 				    v);
 		return 1;
 	}
-	if (streq(key, "max_evidence_age")) {
+	if (streq(key, "max_age")) {
 		if (safe_atod_seconds(v, &c->max_evidence_age) < 0 || c->max_evidence_age < 1 ||
 		    c->max_evidence_age > 7 * 86400)
-			return FAIL("[daemon] max_evidence_age: '%s' is not a number of seconds in [1, 604800]",
+			return FAIL("[daemon] max_age: '%s' is not a number of seconds in [1, 604800]",
 				    v);
 		return 1;
 	}

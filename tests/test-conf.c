@@ -35,7 +35,7 @@ static void test_full(void)
 		     "min_bench_bytes_per_second = 1000000\n"
 		     "[severity]\nhost.encryption_at_host = warning\nswap.encrypted = ignore\n"
 		     "[daemon]\nlisten = 127.0.0.1:9 [::1]:8937\ninterval = 30\n"
-		     "evaluation_deadline = 45\nmax_evidence_age = 600\nruntime_dir = /run/x\n"
+		     "deadline = 45\nmax_age = 600\nruntime_dir = /run/x\n"
 		     "server_user = atrest-web\nsnapshot_max_bytes = 1048576\nconnection_limit = 2048\n"
 		     "per_ip_connection_limit = 8\nconnection_timeout = 3\n"
 		     "[kubernetes]\nkubelet_dir = /host/var/lib/kubelet\npod_logs_dir = /host/var/log/pods\n"
@@ -61,7 +61,7 @@ static void test_full(void)
 	is_str(c.listen[1], "[::1]:8937", "IPv6 listen address");
 	is_int(c.interval, 30, "daemon.interval");
 	ok(c.evaluation_deadline == 45 && c.max_evidence_age == 600,
-	   "daemon.evaluation_deadline, max_evidence_age");
+	   "daemon.deadline, max_age");
 	is_str(c.runtime_dir, "/run/x", "daemon.runtime_dir");
 	is_str(c.server_user, "atrest-web", "daemon.server_user");
 	is_int(c.snapshot_max_bytes, 1048576, "daemon.snapshot_max_bytes");
@@ -117,8 +117,8 @@ static const struct {
 	  "2: [daemon] listen: invalid listen address 'localhost' (want HOST:PORT or [IPV6]:PORT)" },
 	{ "[daemon]\ninterval = 1\n",
 	  "2: [daemon] interval: '1' is not a number of seconds in [5, 86400]" },
-	{ "[daemon]\nevaluation_deadline = 0.5\n",
-	  "2: [daemon] evaluation_deadline: '0.5' is not a number of seconds in [1, 3600]" },
+	{ "[daemon]\ndeadline = 0.5\n",
+	  "2: [daemon] deadline: '0.5' is not a number of seconds in [1, 3600]" },
 	{ "[daemon]\nruntime_dir = run\n", "2: [daemon] runtime_dir: 'run' is not an absolute path" },
 	{ "[daemon]\nserver_user = a:b\n", "2: [daemon] server_user: 'a:b' is not a user name or uid" },
 	{ "[daemon]\nsnapshot_max_bytes = 100\n",

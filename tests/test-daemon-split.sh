@@ -5,7 +5,7 @@
 # to an IMDS that hangs (tests/imds-server.py /fault/hang, with an IMDS
 # timeout far past the deadline), each evaluation child is killed at the
 # 2 s deadline, counted, and the previous report stays served until the
-# evidence is older than max_evidence_age, when every check turns unknown.
+# evidence is older than [daemon] max_age, when every check turns unknown.
 # Runs the roles alone too (--role=evaluator and --role=server sharing the
 # runtime directory). Waits poll with generous limits (a loaded machine is
 # slower, not wrong).
@@ -64,8 +64,8 @@ mode = off
 [daemon]
 listen = 127.0.0.1:$HPORT
 interval = 5
-evaluation_deadline = 2
-max_evidence_age = 9
+deadline = 2
+max_age = 9
 runtime_dir = $T/run
 EOC
 }
@@ -110,7 +110,7 @@ ok $? "the previous report is still served meanwhile"
 get "http://127.0.0.1:$HPORT/healthz" | grep -q "^HTTP 200"
 ok $? "/healthz stays 200"
 wait_for "http://127.0.0.1:$HPORT/report" 'evidence is [0-9]+ s old: evaluations are failing: the evaluation overran its 2 s deadline' 40
-ok $? "past max_evidence_age every check says how old the evidence is"
+ok $? "past max_age every check says how old the evidence is"
 get "http://127.0.0.1:$HPORT/metrics" > "$T/m"
 ! grep -q 'status="pass"} 1' "$T/m" && grep -q 'atrest_verdict{verdict="indeterminate"} 1' "$T/m"
 ok $? "no stale pass: the verdict is indeterminate"
