@@ -60,8 +60,7 @@ static void test_full(void)
 	is_int(c.policy.severity[CHECK_DISK_TEMP], SEV_CRITICAL, "default severity kept");
 	is_str(c.listen[1], "[::1]:8937", "IPv6 listen address");
 	is_int(c.interval, 30, "daemon.interval");
-	ok(c.evaluation_deadline == 45 && c.max_evidence_age == 600,
-	   "daemon.deadline, max_age");
+	ok(c.evaluation_deadline == 45 && c.max_evidence_age == 600, "daemon.deadline, max_age");
 	is_str(c.runtime_dir, "/run/x", "daemon.runtime_dir");
 	is_str(c.server_user, "atrest-web", "daemon.server_user");
 	is_int(c.snapshot_max_bytes, 1048576, "daemon.snapshot_max_bytes");
