@@ -33,6 +33,13 @@ static int resolve_user(const char *user, uid_t *ret_uid, gid_t *ret_gid)
 		return 0;
 	}
 	pw = getpwnam(user);
+	if (!pw && streq(user, "nobody")) {
+		/* A root without /etc/passwd (the container image): the
+		 * overflow uid every Linux distribution calls nobody. */
+		*ret_uid = 65534;
+		*ret_gid = 65534;
+		return 0;
+	}
 	if (!pw)
 		return -ESRCH;
 	*ret_uid = pw->pw_uid;
