@@ -50,6 +50,8 @@ void config_done(struct config *c)
 	free(c->kubelet_dir);
 	free(c->pod_logs_dir);
 	strv_free(c->runtime_dirs);
+	free(c->runtime_dir);
+	free(c->server_user);
 	policy_done(&c->policy);
 	*c = (struct config){ 0 };
 }
@@ -274,6 +276,57 @@ static int handle_daemon(struct parse_state *st, const char *key, const char *v)
 	if (streq(key, "interval")) {
 		if (safe_atou(v, &c->interval) < 0 || c->interval < 5 || c->interval > 86400)
 			return FAIL("[daemon] interval: '%s' is not a number of seconds in [5, 86400]",
+				    v);
+		return 1;
+	}
+	if (streq(key, "deadline")) {
+		if (safe_atod_seconds(v, &c->evaluation_deadline) < 0 ||
+		    c->evaluation_deadline < 1 || c->evaluation_deadline > 3600)
+			return FAIL("[daemon] deadline: '%s' is not a number of seconds in [1, 3600]",
+				    v);
+		return 1;
+	}
+	if (streq(key, "max_age")) {
+		if (safe_atod_seconds(v, &c->max_evidence_age) < 0 || c->max_evidence_age < 1 ||
+		    c->max_evidence_age > 7 * 86400)
+			return FAIL("[daemon] max_age: '%s' is not a number of seconds in [1, 604800]",
+				    v);
+		return 1;
+	}
+	if (streq(key, "runtime_dir")) {
+		if (v[0] != '/' || strpbrk(v, " \t"))
+			return FAIL("[daemon] runtime_dir: '%s' is not an absolute path", v);
+		return set_string(&c->runtime_dir, v) == 0;
+	}
+	if (streq(key, "server_user")) {
+		if (!v[0] || strpbrk(v, " \t:/"))
+			return FAIL("[daemon] server_user: '%s' is not a user name or uid", v);
+		return set_string(&c->server_user, v) == 0;
+	}
+	if (streq(key, "connection_limit")) {
+		if (safe_atou(v, &c->connection_limit) < 0 || c->connection_limit < 1 ||
+		    c->connection_limit > 65536)
+			return FAIL("[daemon] connection_limit: '%s' is not a number in [1, 65536]", v);
+		return 1;
+	}
+	if (streq(key, "per_ip_connection_limit")) {
+		if (safe_atou(v, &c->per_ip_connection_limit) < 0 ||
+		    c->per_ip_connection_limit < 1 || c->per_ip_connection_limit > 65536)
+			return FAIL("[daemon] per_ip_connection_limit: '%s' is not a number in [1, 65536]",
+				    v);
+		return 1;
+	}
+	if (streq(key, "connection_timeout")) {
+		if (safe_atou(v, &c->connection_timeout) < 0 || c->connection_timeout < 1 ||
+		    c->connection_timeout > 3600)
+			return FAIL("[daemon] connection_timeout: '%s' is not a number of seconds in [1, 3600]",
+				    v);
+		return 1;
+	}
+	if (streq(key, "snapshot_max_bytes")) {
+		if (safe_atou(v, &c->snapshot_max_bytes) < 0 || c->snapshot_max_bytes < 4096 ||
+		    c->snapshot_max_bytes > (256u << 20))
+			return FAIL("[daemon] snapshot_max_bytes: '%s' is not a number in [4096, 268435456]",
 				    v);
 		return 1;
 	}

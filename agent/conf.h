@@ -23,6 +23,13 @@
 #define ATREST_DEFAULT_RUNTIME_DIRS "/var/lib/containerd"
 #define ATREST_DEFAULT_MAX_VOLUME_SERIES 1000
 #define ATREST_MAX_VOLUME_SERIES_LIMIT 100000
+/* The daemon's evaluator and server (agent/daemon/): an evaluation child
+ * is killed after the deadline; the snapshot file lives in the runtime
+ * directory ($RUNTIME_DIRECTORY when systemd sets it); the server drops to
+ * this user. */
+#define ATREST_DEFAULT_EVALUATION_DEADLINE 120.0
+#define ATREST_DEFAULT_RUNTIME_DIR "/run/atrest"
+#define ATREST_DEFAULT_SERVER_USER "nobody"
 
 struct config {
 	char *imds_url;
@@ -46,6 +53,15 @@ struct config {
 	char *pod_logs_dir;
 	char **runtime_dirs;
 	unsigned max_volume_series;
+	double evaluation_deadline;  /* seconds; 0 = default */
+	double max_evidence_age;     /* seconds; 0 = 3 intervals + the deadline */
+	char *runtime_dir;           /* NULL = $RUNTIME_DIRECTORY or the default */
+	char *server_user;           /* NULL = the default */
+	unsigned snapshot_max_bytes; /* 0 = default (16 MiB) */
+	/* The server's connection budget (0 = defaults, agent/daemon/http.h). */
+	unsigned connection_limit;
+	unsigned per_ip_connection_limit;
+	unsigned connection_timeout; /* seconds */
 };
 
 int config_init_default(struct config *c) _warn_unused_result_;

@@ -30,6 +30,7 @@ struct facts {
 
 	struct imds_result imds;
 	struct arm_result arm;
+	double arm_age; /* seconds since ARM gave f->arm (> 0 from the daemon's cache) */
 
 	struct local_source block;
 	struct block_graph graph;

@@ -95,6 +95,7 @@ static void gather_arm(const struct gather_options *o, struct facts *f)
 		arm_fetch_cached(o->arm_cache, &ao, inst, &f->arm, &meta);
 	else
 		arm_fetch(&ao, inst, &f->arm, &meta);
+	f->arm_age = meta.age;
 	log_debug("arm: %s in %.2f s (%u requests%s)%s%s", source_status_to_string(f->arm.status),
 		  meta.elapsed, meta.requests, meta.cached ? ", cached" : "",
 		  f->arm.error ? ": " : "", f->arm.error ? f->arm.error : "");

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "imds/http-util.h"
+#include "lib/json-util.h"
 #include "imds/imds.h"
 #include "lib/timeutil.h"
 #include "lib/log.h"
@@ -433,6 +434,7 @@ struct imds_cache {
 	char *body;
 	size_t len;
 	char *api_version;
+	char *url; /* the base URL it came from: a reload to another IMDS misses */
 	double fetched_at;
 };
 
@@ -454,15 +456,21 @@ void imds_cache_free(struct imds_cache *c)
 	pthread_mutex_destroy(&c->lock);
 	free(c->body);
 	free(c->api_version);
+	free(c->url);
 	free(c);
 }
 
-static bool cache_answer(struct imds_cache *c, struct imds_result *res)
+static const char *base_url_of(const struct imds_options *opts)
+{
+	return isempty(opts->base_url) ? IMDS_DEFAULT_URL : opts->base_url;
+}
+
+static bool cache_answer(struct imds_cache *c, const struct imds_options *opts, struct imds_result *res)
 {
 	_cleanup_free_ char *err = NULL;
 	double start = now_monotonic();
 
-	if (!c->body || start - c->fetched_at > c->max_age)
+	if (!c->body || start - c->fetched_at > c->max_age || !streq_ptr(c->url, base_url_of(opts)))
 		return false;
 	*res = (struct imds_result){ 0 };
 	if (imds_parse_instance(c->body, c->len, &res->instance, &err) < 0)
@@ -472,18 +480,22 @@ static bool cache_answer(struct imds_cache *c, struct imds_result *res)
 	res->api_version = strdup_or_null(c->api_version);
 	res->http_status = 200;
 	res->elapsed = now_monotonic() - start;
+	res->age = start - c->fetched_at;
 	return true;
 }
 
-static void cache_store(struct imds_cache *c, struct strbuf *body, const char *version)
+static void cache_store(struct imds_cache *c, const struct imds_options *opts, struct strbuf *body,
+			const char *version)
 {
 	free(c->body);
 	free(c->api_version);
+	free(c->url);
 	c->len = body->len;
 	c->body = strbuf_steal(body);
 	c->api_version = strdup_or_null(version);
+	c->url = strdup(base_url_of(opts));
 	c->fetched_at = now_monotonic();
-	if (!c->body || !c->api_version) {
+	if (!c->body || !c->api_version || !c->url) {
 		free(c->body);
 		c->body = NULL;
 	}
@@ -500,11 +512,65 @@ void imds_fetch_cached(struct imds_cache *c, const struct imds_options *opts, st
 	/* Held across the fetch: concurrent callers wait for one request
 	 * instead of each asking IMDS. */
 	pthread_mutex_lock(&c->lock);
-	if (!cache_answer(c, res)) {
+	if (!cache_answer(c, opts, res)) {
 		fetch_internal(opts, res, &body);
 		if (res->status == SOURCE_OK)
-			cache_store(c, &body, res->api_version);
+			cache_store(c, opts, &body, res->api_version);
 		strbuf_done(&body);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+json_object *imds_cache_export(struct imds_cache *c)
+{
+	json_object *o;
+
+	if (!c || !c->body)
+		return NULL;
+	o = json_object_new_object();
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "body", json_object_new_string_len(c->body, (int)c->len));
+	json_object_object_add(o, "api_version", json_string_or_null(c->api_version));
+	json_object_object_add(o, "url", json_string_or_null(c->url));
+	json_object_object_add(o, "fetched_at", json_object_new_double(c->fetched_at));
+	return o;
+}
+
+void imds_cache_import(struct imds_cache *c, json_object *o)
+{
+	json_object *body, *ver, *at, *url;
+	struct imds_instance inst = { 0 };
+	_cleanup_free_ char *err = NULL;
+	const char *b;
+	size_t len;
+
+	if (!c || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "body", &body) ||
+	    !json_object_is_type(body, json_type_string) ||
+	    !json_object_object_get_ex(o, "api_version", &ver) ||
+	    !json_object_is_type(ver, json_type_string) ||
+	    !json_object_object_get_ex(o, "url", &url) || !json_object_is_type(url, json_type_string) ||
+	    !json_object_object_get_ex(o, "fetched_at", &at) ||
+	    !json_object_is_type(at, json_type_double))
+		return;
+	b = json_object_get_string(body);
+	len = (size_t)json_object_get_string_len(body);
+	if (imds_parse_instance(b, len, &inst, &err) < 0)
+		return;
+	imds_instance_done(&inst);
+	pthread_mutex_lock(&c->lock);
+	free(c->body);
+	free(c->api_version);
+	free(c->url);
+	c->body = strndup(b, len);
+	c->len = len;
+	c->api_version = strdup(json_object_get_string(ver));
+	c->url = strdup(json_object_get_string(url));
+	c->fetched_at = json_object_get_double(at);
+	if (!c->body || !c->api_version || !c->url) {
+		free(c->body);
+		c->body = NULL;
 	}
 	pthread_mutex_unlock(&c->lock);
 }

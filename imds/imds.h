@@ -127,6 +127,7 @@ struct imds_result {
 	long http_status;  /* last HTTP status, 0 if none */
 	unsigned attempts;
 	double elapsed; /* seconds spent */
+	double age;     /* seconds since IMDS gave this answer (> 0 from the cache) */
 	bool have_instance;
 	struct imds_instance instance;
 };
@@ -145,3 +146,9 @@ struct imds_cache *imds_cache_new(double max_age_seconds);
 void imds_cache_free(struct imds_cache *c);
 /* As imds_fetch, answering from the cache while it is fresh. */
 void imds_fetch_cached(struct imds_cache *c, const struct imds_options *opts, struct imds_result *res);
+/* The cached answer as a JSON object (body, api_version, fetched_at on
+ * CLOCK_MONOTONIC), so that a daemon evaluating in short-lived child
+ * processes keeps it in the parent; NULL when nothing is cached. import
+ * replaces the cache's answer (a body that no longer parses is dropped). */
+struct json_object *imds_cache_export(struct imds_cache *c);
+void imds_cache_import(struct imds_cache *c, struct json_object *o);

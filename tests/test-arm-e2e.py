@@ -9,6 +9,7 @@ devices, every format, -v, stderr, the daemon's /report and /metrics).
 Prints TAP."""
 
 import json
+import re
 import os
 import socket
 import subprocess
@@ -290,7 +291,7 @@ def free_port():
     return port
 
 
-def daemon(port):
+def daemon(port, log):
     lp = free_port()
     e = dict(os.environ, ATREST_ARM_START_JITTER="0", ATREST_ARM_TIMEOUT="4")
     args = WRAP + [ATREST, "daemon", "--listen", "127.0.0.1:%d" % lp, "--interval", "5",
@@ -309,8 +310,16 @@ def daemon(port):
                     break
             except (OSError, ValueError, KeyError):
                 pass
-        metrics = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % lp,
-                                         timeout=2).read().decode()
+        # Each evaluation runs in a child process that exits: the ARM
+        # cache (answer, schedule, token) must come back to the parent,
+        # or every evaluation would ask ARM again.
+        for _ in range(150):
+            metrics = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % lp,
+                                             timeout=2).read().decode()
+            m = re.search(r"^atrest_evaluations_total (\d+)", metrics, re.M)
+            if m and int(m.group(1)) >= 3:
+                break
+            time.sleep(0.2)
     except OSError:
         pass
     finally:
@@ -328,6 +337,14 @@ def daemon(port):
     ok(got == {"os": P, "lun:0": P, "lun:1": P}, "daemon: /report shows the ARM results %s" % got)
     ok(TOKEN not in report and TOKEN not in metrics and TOKEN not in out,
        "daemon: token absent from /report, /metrics and its logs")
+    m = re.search(r"^atrest_evaluations_total (\d+)", metrics, re.M)
+    evals = int(m.group(1)) if m else 0
+    arm = [e for e in requests(log, "cmk.daemon") if e["path"].startswith("/armapi/")]
+    tok = [e for e in requests(log, "cmk.daemon") if e["path"].endswith("/token")]
+    paths = [e["path"].lower() for e in arm]
+    ok(evals >= 3 and len(arm) >= 4 and len(paths) == len(set(paths)) and len(tok) == 1,
+       "daemon: %d evaluations in child processes made one ARM lookup (%d ARM requests, "
+       "%d token requests): the cache outlives each child" % (evals, len(arm), len(tok)))
 
 
 def leak_sweep(port):
@@ -390,7 +407,7 @@ def main():
             request_assertions(port, log)
             identity_sources(port, log, tmp)
             proxies(port, log)
-            daemon(port)
+            daemon(port, log)
             leak_sweep(port)
         finally:
             srv.terminate()

@@ -36,6 +36,9 @@ static void test_full(void)
 		     "trust_platform_temp_encryption = no\n"
 		     "[severity]\nhost.encryption_at_host = warning\nswap.encrypted = ignore\n"
 		     "[daemon]\nlisten = 127.0.0.1:9 [::1]:8937\ninterval = 30\n"
+		     "deadline = 45\nmax_age = 600\nruntime_dir = /run/x\n"
+		     "server_user = atrest-web\nsnapshot_max_bytes = 1048576\nconnection_limit = 2048\n"
+		     "per_ip_connection_limit = 8\nconnection_timeout = 3\n"
 		     "[kubernetes]\nkubelet_dir = /host/var/lib/kubelet\npod_logs_dir = /host/var/log/pods\n"
 		     "runtime_dirs = /host/var/lib/containerd /host/var/lib/docker\nmax_volume_series = 0\n",
 		     &c, &err);
@@ -59,6 +62,12 @@ static void test_full(void)
 	is_int(c.policy.severity[CHECK_DISK_TEMP], SEV_CRITICAL, "default severity kept");
 	is_str(c.listen[1], "[::1]:8937", "IPv6 listen address");
 	is_int(c.interval, 30, "daemon.interval");
+	ok(c.evaluation_deadline == 45 && c.max_evidence_age == 600, "daemon.deadline, max_age");
+	is_str(c.runtime_dir, "/run/x", "daemon.runtime_dir");
+	is_str(c.server_user, "atrest-web", "daemon.server_user");
+	is_int(c.snapshot_max_bytes, 1048576, "daemon.snapshot_max_bytes");
+	ok(c.connection_limit == 2048 && c.per_ip_connection_limit == 8 && c.connection_timeout == 3,
+	   "daemon.connection_limit, per_ip_connection_limit, connection_timeout");
 	is_str(c.kubelet_dir, "/host/var/lib/kubelet", "kubernetes.kubelet_dir");
 	is_str(c.pod_logs_dir, "/host/var/log/pods", "kubernetes.pod_logs_dir");
 	is_str(c.runtime_dirs[1], "/host/var/lib/docker", "kubernetes.runtime_dirs");
@@ -112,6 +121,14 @@ static const struct {
 	  "2: [daemon] listen: invalid listen address 'localhost' (want HOST:PORT or [IPV6]:PORT)" },
 	{ "[daemon]\ninterval = 1\n",
 	  "2: [daemon] interval: '1' is not a number of seconds in [5, 86400]" },
+	{ "[daemon]\ndeadline = 0.5\n",
+	  "2: [daemon] deadline: '0.5' is not a number of seconds in [1, 3600]" },
+	{ "[daemon]\nruntime_dir = run\n", "2: [daemon] runtime_dir: 'run' is not an absolute path" },
+	{ "[daemon]\nserver_user = a:b\n", "2: [daemon] server_user: 'a:b' is not a user name or uid" },
+	{ "[daemon]\nsnapshot_max_bytes = 100\n",
+	  "2: [daemon] snapshot_max_bytes: '100' is not a number in [4096, 268435456]" },
+	{ "[daemon]\nper_ip_connection_limit = 0\n",
+	  "2: [daemon] per_ip_connection_limit: '0' is not a number in [1, 65536]" },
 	{ "[imds]\nthis line has no equals sign\n", "2: syntax error (want [section] or key = value)" },
 	{ "[kubernetes]\nkubelet_dir = var/lib/kubelet\n",
 	  "2: [kubernetes] kubelet_dir: 'var/lib/kubelet' is not an absolute path" },

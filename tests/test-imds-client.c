@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "imds/imds.h"
+#include "lib/json-util.h"
 #include "tests/tap.h"
 
 static pid_t server_pid = -1;
@@ -366,6 +367,26 @@ static void check_cache(void)
 	is_int(res.attempts, 0, "cache: no request");
 	is_int(log_lines() - before, 1, "cache: one request for two answers");
 	imds_result_done(&res);
+	{
+		/* What a daemon's parent keeps between evaluation children. */
+		struct imds_cache *copy = imds_cache_new(60);
+		json_object *state = imds_cache_export(c);
+
+		imds_cache_import(copy, state);
+		json_object_put(state);
+		before = log_lines();
+		imds_fetch_cached(copy, &opts, &res);
+		ok(res.status == SOURCE_OK && res.attempts == 0 && log_lines() == before,
+		   "cache: exported and imported, it answers without a request");
+		imds_result_done(&res);
+		opts.base_url = bad;
+		imds_fetch_cached(copy, &opts, &res);
+		ok(res.status != SOURCE_OK && log_lines() == before + 1,
+		   "cache: another IMDS URL (a reload) is asked, not answered from the cache");
+		imds_result_done(&res);
+		opts.base_url = url;
+		imds_cache_free(copy);
+	}
 	imds_cache_free(c);
 
 	c = imds_cache_new(0);

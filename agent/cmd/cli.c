@@ -18,7 +18,11 @@ const struct command commands[] = {
 	  "                         (http://HOST:PORT/report or an absolute file path)\n"
 	  "                         instead of evaluating\n",
 	  F(FORMAT_TEXT) | F(FORMAT_JSON) | F(FORMAT_PROM) | F(FORMAT_NPD), cmd_check },
-	{ "daemon", "evaluate every --interval, serve /metrics, write the journal", "",
+	{ "daemon", "evaluate every --interval, serve /metrics, write the journal",
+	  "  --role both|evaluator|server\n"
+	  "                         both (default): an evaluator that forks an unprivileged\n"
+	  "                         server; or one role alone (two containers or units\n"
+	  "                         sharing [daemon] runtime_dir)\n",
 	  F(FORMAT_TEXT), cmd_daemon },
 	{ "bench", "measure AES-XTS throughput (kernel dm-crypt path and OpenSSL)",
 	  "  --seconds S            CPU-seconds budget for the whole run (default 1)\n",
@@ -52,6 +56,7 @@ enum {
 	OPT_REQUIRE_PATH,
 	OPT_SECONDS,
 	OPT_REPORT_FROM,
+	OPT_ROLE,
 };
 
 static const struct option long_options[] = {
@@ -68,6 +73,7 @@ static const struct option long_options[] = {
 	{ "require-path", required_argument, NULL, OPT_REQUIRE_PATH },
 	{ "seconds", required_argument, NULL, OPT_SECONDS },
 	{ "report-from", required_argument, NULL, OPT_REPORT_FROM },
+	{ "role", required_argument, NULL, OPT_ROLE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -215,6 +221,13 @@ static int collect(struct cli *c, struct overrides *o, int opt, const char *arg)
 			return usage_error(c, "--report-from: '%s' is neither an http(s) URL nor an absolute path",
 					   arg);
 		return set_str(&c->report_from, arg);
+	case OPT_ROLE:
+		if (!streq(c->cmd->name, "daemon"))
+			return usage_error(c, "--role is an option of daemon");
+		if (!streq(arg, "both") && !streq(arg, "evaluator") && !streq(arg, "server"))
+			return usage_error(c, "--role: '%s' is not one of both, evaluator, server",
+					   arg);
+		return set_str(&c->role, arg);
 	case OPT_SECONDS:
 		if (safe_atod_seconds(arg, &c->bench_seconds) < 0 || c->bench_seconds <= 0 ||
 		    c->bench_seconds > 600)
@@ -389,6 +402,7 @@ void cli_done(struct cli *c)
 	free(c->config_path);
 	free(c->sysroot);
 	free(c->report_from);
+	free(c->role);
 	free(c->args);
 	config_done(&c->conf);
 	*c = (struct cli){ 0 };

@@ -22,6 +22,7 @@ struct cli {
 	int verbosity;        /* -1 quiet, 0 default, 1.. verbose */
 	double bench_seconds; /* --seconds, 0 = default */
 	char *report_from;    /* --report-from: a published report (check --format npd) */
+	char *role;           /* daemon --role: NULL (both), "evaluator", "server" */
 	struct config conf;   /* file + command line */
 	char **args;          /* positional arguments (NULL-terminated) */
 };

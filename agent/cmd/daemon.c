@@ -58,6 +58,8 @@ int cmd_daemon(struct cli *c)
 	};
 	int r;
 
+	if (daemon_role_from_string(c->role, &o.role) < 0)
+		return EXIT_USAGE;
 	if (cli_open_sysroot(c, &sr) < 0)
 		return EXIT_USAGE;
 	o.sr = sr;

@@ -11,16 +11,30 @@
 #define DAEMON_BENCH_MAX_WALL 30.0          /* a run's wall time; evaluations wait for it */
 #define DAEMON_BENCH_BUSY_RETRY (30 * 60.0) /* after a run a busy node cut short */
 
+enum daemon_role {
+	DAEMON_ROLE_BOTH = 0, /* the evaluator, which forks the server */
+	DAEMON_ROLE_EVALUATOR,
+	DAEMON_ROLE_SERVER,
+};
+
+int daemon_role_from_string(const char *s, enum daemon_role *ret);
+
 struct daemon_options {
+	enum daemon_role role;
 	const struct config *conf; /* initial configuration; not owned */
 	const struct sysroot *sr;
 	const char *version; /* NULL: PACKAGE_VERSION */
 	bool no_bench;
 	double bench_interval;       /* seconds; 0 = DAEMON_DEFAULT_BENCH_INTERVAL */
 	double interval;             /* seconds; 0 = conf->interval (tests use fractions) */
-	unsigned connection_limit;   /* 0 = default (64) */
-	unsigned connection_timeout; /* seconds; 0 = default (10) */
+	unsigned connection_limit;   /* 0 = conf, else HTTP_DEFAULT_CONNECTION_LIMIT */
+	unsigned connection_timeout; /* seconds; 0 = conf, else HTTP_DEFAULT_CONNECTION_TIMEOUT */
 	const char *journal_socket;  /* NULL = JOURNAL_SOCKET */
+	double deadline;             /* seconds; 0 = conf, else 120 (tests use fractions) */
+	double max_age;              /* seconds; 0 = conf, else 3 intervals + the deadline */
+	const char *runtime_dir;     /* NULL = conf, $RUNTIME_DIRECTORY, /run/atrest */
+	const char *server_user;     /* NULL = conf, else "nobody" */
+	double server_poll;          /* seconds; 0 = 1 (the server's fallback file check) */
 
 	/* SIGHUP: a freshly loaded configuration (malloc'ed; the daemon releases
 	 * it with config_done() and free()), or a negative errno and a one-line
@@ -29,14 +43,18 @@ struct daemon_options {
 	/* Replaceable for tests; NULL means evaluate() and bench_run(). */
 	int (*evaluate)(const struct gather_options *o, struct evaluation **ret);
 	void (*bench)(const struct bench_options *o, struct bench_result *res);
-	/* Called once every listener is bound (tests learn the ports here). */
-	void (*listening)(void *userdata, const struct http_server *s);
+	/* Called once the server bound every listener (tests learn the ports
+	 * here); also the server's pid. */
+	void (*listening)(void *userdata, const uint16_t *ports, size_t n, pid_t server);
 	void *userdata;
 };
 
 /* Runs until SIGTERM or SIGINT (returns 0 within a second) or a startup
- * failure (negative errno, logged). Blocks SIGHUP, SIGTERM and SIGINT in
- * the calling thread; call it before starting other threads. */
+ * failure (negative errno, logged). Blocks SIGHUP, SIGTERM, SIGINT and
+ * SIGCHLD in the calling thread; call it before starting other threads
+ * (it forks). Each evaluation runs in a child process killed at the
+ * deadline; the server role runs in a child that dropped every privilege
+ * (role both) or alone (role server). */
 int daemon_run(const struct daemon_options *o);
 
 /* STATUS= text, e.g. "compliant, 9 checks, last evaluation 12 s ago". */

@@ -15,6 +15,7 @@
 
 #include "agent/daemon/accept.h"
 #include "agent/daemon/http.h"
+#include "agent/daemon/snapshot.h"
 #include "lib/log.h"
 
 /* The body of one /metrics format: the report part, and the same part
@@ -30,6 +31,9 @@ struct prom_body {
 
 struct http_snapshot {
 	unsigned refs;
+	double published_at; /* Unix times from the snapshot file; 0 = unknown */
+	double evaluated_at;
+	double max_age;
 	struct prom_body prom[_PROM_FORMAT_MAX];
 	char *json;
 	char *html;
@@ -43,6 +47,7 @@ struct http_server {
 	struct http_snapshot *snap;
 	struct prom_self self;   /* fields read and written atomically */
 	uint64_t last_tick_usec; /* CLOCK_MONOTONIC, atomic */
+	char *refusal;           /* why the last snapshot file was refused; guarded by lock */
 	double health_max_age;
 };
 
@@ -110,31 +115,44 @@ struct http_snapshot *http_snapshot_ref(struct http_snapshot *s)
 	return s;
 }
 
-int http_snapshot_new(const struct report *r, const char *version, struct http_snapshot **ret)
+int http_snapshot_from_bodies(struct snapshot_bodies *b, const struct snapshot_meta *m,
+			      struct http_snapshot **ret)
 {
 	_cleanup_(http_snapshot_unrefp) struct http_snapshot *s = calloc(1, sizeof(*s));
-	struct prom_extra x = { .version = version, .open = true };
 
 	if (!s)
 		return -ENOMEM;
 	s->refs = 1;
+	if (m) {
+		s->published_at = m->published_at;
+		s->evaluated_at = m->evaluated_at;
+		s->max_age = m->max_age;
+	}
 	for (enum prom_format f = 0; f < _PROM_FORMAT_MAX; f++) {
 		int k;
 
-		s->prom[f].text = prom_render(r, &x, f);
-		if (!s->prom[f].text)
-			return -ENOMEM;
+		s->prom[f].text = TAKE_PTR(b->prom[f]);
 		s->prom[f].len = strlen(s->prom[f].text);
 		k = gzip_prefix(s->prom[f].text, s->prom[f].len, &s->prom[f]);
 		if (k < 0)
 			return k;
 	}
-	s->json = report_to_json_string(r, true);
-	s->html = http_render_landing(r, version);
-	if (!s->json || !s->html)
-		return -ENOMEM;
+	s->json = TAKE_PTR(b->report);
+	s->html = TAKE_PTR(b->html);
 	*ret = TAKE_PTR(s);
 	return 0;
+}
+
+int http_snapshot_new(const struct report *r, const char *version, struct http_snapshot **ret)
+{
+	struct snapshot_bodies b;
+	int k = snapshot_bodies_render(r, version, &b);
+
+	if (k < 0)
+		return k;
+	k = http_snapshot_from_bodies(&b, NULL, ret);
+	snapshot_bodies_done(&b);
+	return k;
 }
 
 void html_escape(struct strbuf *sb, const char *s)
@@ -301,6 +319,20 @@ static void self_load(struct http_server *s, struct prom_self *out)
 	out->config_reload_errors_total = __atomic_load_n(&s->self.config_reload_errors_total,
 							  __ATOMIC_RELAXED);
 	__atomic_load(&s->self.start_time_seconds, &out->start_time_seconds, __ATOMIC_RELAXED);
+	out->evaluation_timeouts_total = __atomic_load_n(&s->self.evaluation_timeouts_total,
+							 __ATOMIC_RELAXED);
+	out->snapshot_rejections_total = __atomic_load_n(&s->self.snapshot_rejections_total,
+							 __ATOMIC_RELAXED);
+	out->evaluation_max_rss_bytes = __atomic_load_n(&s->self.evaluation_max_rss_bytes,
+							__ATOMIC_RELAXED);
+}
+
+static double now_real(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* The snapshot's body plus this scrape's tail; with gzip the tail is a
@@ -313,6 +345,9 @@ static struct MHD_Response *metrics_response(struct http_server *s, struct reply
 	size_t n;
 
 	self_load(s, &self);
+	self.evidence_age_seconds = rp->snap->evaluated_at > 0 ?
+					    MAX(0.0, now_real() - rp->snap->evaluated_at) :
+					    -1;
 	n = prom_render_self(&self, f, rp->tail, sizeof(rp->tail));
 	if (n >= sizeof(rp->tail))
 		return NULL;
@@ -351,6 +386,22 @@ static enum MHD_Result queue_static(struct MHD_Connection *c, unsigned status, c
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	r = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+static enum MHD_Result queue_copy(struct MHD_Connection *c, unsigned status, const char *type,
+				  const char *body)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(body), (void *)body,
+								    MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result r;
+
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	r = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
 	return r;
@@ -408,6 +459,18 @@ static enum MHD_Result serve_snapshot(struct http_server *s, struct MHD_Connecti
 		return queue_static(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8",
 				    "no evaluation has finished yet\n");
 	}
+	/* Fail closed at this end too: an evaluator that stopped publishing
+	 * must not leave an old answer served for ever. */
+	if (rp->snap->published_at > 0 && rp->snap->max_age > 0 &&
+	    now_real() - rp->snap->published_at > rp->snap->max_age) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg),
+			 "the evaluator has published nothing for %.0f s (more than %.0f s)\n",
+			 now_real() - rp->snap->published_at, rp->snap->max_age);
+		reply_free(rp);
+		return queue_copy(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8", msg);
+	}
 	if (streq(url, "/metrics"))
 		return serve_metrics(s, c, rp);
 	if (streq(url, "/report")) {
@@ -430,8 +493,17 @@ static enum MHD_Result serve_health(struct http_server *s, struct MHD_Connection
 	uint64_t last = __atomic_load_n(&s->last_tick_usec, __ATOMIC_RELAXED);
 	double age = (now_usec() - last) / 1e6;
 
+	char msg[512] = "";
+
+	pthread_mutex_lock(&s->lock);
+	if (s->refusal)
+		snprintf(msg, sizeof(msg),
+			 "ok\nthe last snapshot was refused: %s; serving the previous one\n",
+			 s->refusal);
+	pthread_mutex_unlock(&s->lock);
 	if (last != 0 && age <= s->health_max_age)
-		return queue_static(c, MHD_HTTP_OK, "text/plain; charset=utf-8", "ok\n");
+		return msg[0] ? queue_copy(c, MHD_HTTP_OK, "text/plain; charset=utf-8", msg) :
+				queue_static(c, MHD_HTTP_OK, "text/plain; charset=utf-8", "ok\n");
 	return queue_static(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8",
 			    "the main loop has stalled\n");
 }
@@ -516,16 +588,20 @@ static int add_listener(struct http_server *s, const struct http_options *o, int
 		return -ENOMEM;
 	s->ports = p;
 	s->ports[s->n] = socket_port(fd);
-	s->daemons[s->n] = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-						    MHD_USE_ERROR_LOG,
-					    0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER,
-					    mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
-					    MHD_OPTION_CONNECTION_LIMIT,
-					    o->connection_limit ? o->connection_limit : 64u,
-					    MHD_OPTION_CONNECTION_TIMEOUT,
-					    o->connection_timeout ? o->connection_timeout : 10u,
-					    MHD_OPTION_THREAD_POOL_SIZE,
-					    o->threads ? o->threads : 2u, MHD_OPTION_END);
+	s->daemons[s->n] =
+		MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+				 0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+				 NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
+				 o->connection_limit ? o->connection_limit :
+						       (unsigned)HTTP_DEFAULT_CONNECTION_LIMIT,
+				 MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				 o->per_ip_limit ? o->per_ip_limit : (unsigned)HTTP_DEFAULT_PER_IP_LIMIT,
+				 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
+				 MHD_OPTION_CONNECTION_TIMEOUT,
+				 o->connection_timeout ? o->connection_timeout :
+							 (unsigned)HTTP_DEFAULT_CONNECTION_TIMEOUT,
+				 MHD_OPTION_THREAD_POOL_SIZE, o->threads ? o->threads : 2u,
+				 MHD_OPTION_END);
 	if (!s->daemons[s->n])
 		return -EADDRNOTAVAIL;
 	s->n++;
@@ -601,6 +677,7 @@ void http_server_free(struct http_server *s)
 	free(s->daemons);
 	free(s->ports);
 	http_snapshot_unref(s->snap);
+	free(s->refusal);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -626,6 +703,18 @@ void http_server_publish(struct http_server *s, struct http_snapshot *snap)
 	http_snapshot_unref(old);
 }
 
+void http_server_set_refusal(struct http_server *s, const char *why, bool count)
+{
+	char *copy = why ? strdup(why) : NULL;
+
+	pthread_mutex_lock(&s->lock);
+	free(s->refusal);
+	s->refusal = copy;
+	pthread_mutex_unlock(&s->lock);
+	if (why && count)
+		__atomic_add_fetch(&s->self.snapshot_rejections_total, 1, __ATOMIC_RELAXED);
+}
+
 void http_server_tick(struct http_server *s)
 {
 	__atomic_store_n(&s->last_tick_usec, now_usec(), __ATOMIC_RELAXED);
@@ -638,6 +727,10 @@ void http_server_set_self(struct http_server *s, const struct prom_self *self)
 			 __ATOMIC_RELAXED);
 	__atomic_store_n(&s->self.config_reloads_total, self->config_reloads_total, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->self.config_reload_errors_total, self->config_reload_errors_total,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&s->self.evaluation_timeouts_total, self->evaluation_timeouts_total,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&s->self.evaluation_max_rss_bytes, self->evaluation_max_rss_bytes,
 			 __ATOMIC_RELAXED);
 	{
 		double start = self->start_time_seconds;

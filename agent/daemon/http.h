@@ -16,6 +16,12 @@ struct http_snapshot;
 /* Renders both exposition formats (open: the self metrics are appended per
  * scrape), their gzip prefixes, the JSON report and the landing page. */
 int http_snapshot_new(const struct report *r, const char *version, struct http_snapshot **ret);
+/* From bodies rendered elsewhere (the bodies are taken; b is left empty)
+ * and the snapshot file's times (m may be NULL). */
+struct snapshot_bodies;
+struct snapshot_meta;
+int http_snapshot_from_bodies(struct snapshot_bodies *b, const struct snapshot_meta *m,
+			      struct http_snapshot **ret);
 struct http_snapshot *http_snapshot_ref(struct http_snapshot *s);
 void http_snapshot_unref(struct http_snapshot *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct http_snapshot *, http_snapshot_unref)
@@ -28,10 +34,19 @@ void html_escape(struct strbuf *sb, const char *s);
 /* Splits "HOST:PORT" or "[V6]:PORT" (port 0..65535, host non-empty). */
 int http_parse_listen(const char *addr, char **ret_host, char **ret_port);
 
+/* The connection budget: epoll, many connections, a small memory pool
+ * each (bounded: limit x (pool + MHD's own ~1 KiB)), few per address, and
+ * idle connections closed soon. */
+#define HTTP_DEFAULT_CONNECTION_LIMIT 1024
+#define HTTP_DEFAULT_PER_IP_LIMIT 16
+#define HTTP_DEFAULT_CONNECTION_TIMEOUT 5
+#define HTTP_CONNECTION_MEMORY 8192
+
 struct http_options {
 	char *const *listen;         /* addresses; each may resolve to several */
-	unsigned connection_limit;   /* per listener; 0 = 64 */
-	unsigned connection_timeout; /* seconds idle before a connection is closed; 0 = 10 */
+	unsigned connection_limit;   /* per listener; 0 = HTTP_DEFAULT_CONNECTION_LIMIT */
+	unsigned per_ip_limit;       /* per listener and address; 0 = HTTP_DEFAULT_PER_IP_LIMIT */
+	unsigned connection_timeout; /* seconds idle before a connection is closed; 0 = 5 */
 	unsigned threads;            /* per listener; 0 = 2 */
 	double health_max_age; /* /healthz is 503 when the loop has not ticked for this long; 0 = 5 */
 };
@@ -50,6 +65,9 @@ uint16_t http_server_port(const struct http_server *s, size_t i);
 /* Swaps in a new snapshot (takes the reference); requests in flight keep
  * the old one until they finish. */
 void http_server_publish(struct http_server *s, struct http_snapshot *snap);
+/* Why the last snapshot file was refused or cannot be read (said on
+ * /healthz; a refused file is counted), or NULL once a good one was read. */
+void http_server_set_refusal(struct http_server *s, const char *why, bool count);
 /* The main loop is alive (feeds /healthz). */
 void http_server_tick(struct http_server *s);
 /* Daemon counters rendered into every scrape; scrapes_total is the

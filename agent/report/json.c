@@ -63,11 +63,13 @@ static json_object *sources_json(const struct facts *f)
 	    f->imds.http_status ? json_object_new_int64(f->imds.http_status) : NULL);
 	add(imds, "attempts", json_object_new_int64(f->imds.attempts));
 	add(imds, "elapsed_seconds", json_object_new_double(f->imds.elapsed));
+	add(imds, "age_seconds", json_object_new_double(f->imds.age));
 	add(o, "imds", imds);
 	{
 		json_object *arm = source_json(f->arm.status, f->arm.error);
 
 		add(arm, "identity", json_string_or_null(f->arm.identity));
+		add(arm, "age_seconds", json_object_new_double(f->arm_age));
 		add(o, "arm", arm);
 	}
 	add(o, "block", source_json(f->block.status, f->block.error));

@@ -217,6 +217,15 @@ static void render_sources(struct out *o, enum prom_format fmt, const struct fac
 
 		sample(o, "atrest_source_up", l, ARRAY_SIZE(l), src[i].status == SOURCE_OK);
 	}
+	family(o, fmt, "atrest_source_age_seconds", KIND_GAUGE,
+	       "Age of a source's answer when the evaluation used it (the daemon reuses IMDS "
+	       "answers up to 50 s, ARM answers for hours).");
+	{
+		struct label li[] = { { "source", "imds" } }, la[] = { { "source", "arm" } };
+
+		sample(o, "atrest_source_age_seconds", li, 1, f->imds.age);
+		sample(o, "atrest_source_age_seconds", la, 1, f->arm_age);
+	}
 }
 
 static void cipher_string(const struct crypt_params *c, char *buf, size_t size)
@@ -383,6 +392,12 @@ static void render_self(struct out *o, enum prom_format fmt, const struct prom_s
 		{ "atrest_config_reload_errors_total",
 		  "Configuration reloads rejected; the previous configuration stays in force.",
 		  s->config_reload_errors_total },
+		{ "atrest_evaluation_timeouts_total",
+		  "Evaluations killed at the deadline; the previous report stays served.",
+		  s->evaluation_timeouts_total },
+		{ "atrest_snapshot_rejections_total",
+		  "Snapshot files the server refused (truncated, oversized, malformed).",
+		  s->snapshot_rejections_total },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
@@ -392,6 +407,17 @@ static void render_self(struct out *o, enum prom_format fmt, const struct prom_s
 	family(o, fmt, "atrest_daemon_start_time_seconds", KIND_GAUGE,
 	       "Unix time at which the daemon started.");
 	sample(o, "atrest_daemon_start_time_seconds", NULL, 0, s->start_time_seconds);
+	if (s->evaluation_max_rss_bytes) {
+		family(o, fmt, "atrest_evaluation_max_rss_bytes", KIND_GAUGE,
+		       "Peak resident memory of the last evaluation's child process.");
+		sample(o, "atrest_evaluation_max_rss_bytes", NULL, 0,
+		       (double)s->evaluation_max_rss_bytes);
+	}
+	if (s->evidence_age_seconds < 0)
+		return;
+	family(o, fmt, "atrest_evidence_age_seconds", KIND_GAUGE,
+	       "Seconds since the evidence behind the served report was gathered.");
+	sample(o, "atrest_evidence_age_seconds", NULL, 0, s->evidence_age_seconds);
 }
 
 size_t prom_render_self(const struct prom_self *s, enum prom_format fmt, char *buf, size_t size)

@@ -26,7 +26,11 @@ struct prom_self {
 	uint64_t evaluation_errors_total;
 	uint64_t config_reloads_total;
 	uint64_t config_reload_errors_total;
-	double start_time_seconds; /* Unix time the daemon started */
+	double start_time_seconds;          /* Unix time the daemon started */
+	uint64_t evaluation_timeouts_total; /* children killed at the deadline */
+	uint64_t snapshot_rejections_total; /* snapshot files the server refused */
+	double evidence_age_seconds;        /* of the served report; < 0 = none */
+	uint64_t evaluation_max_rss_bytes;  /* peak RSS of the last evaluation child; 0 = none */
 };
 
 struct prom_extra {

@@ -63,6 +63,7 @@ struct arm_result_meta {
 	double elapsed;     /* seconds spent */
 	bool cached;        /* answered from the cache */
 	double next_lookup; /* seconds until ARM is asked again (daemon) */
+	double age;         /* seconds since ARM gave this answer (> 0 from the cache) */
 };
 
 /* The inputs of one ARM step. */
@@ -100,3 +101,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct arm_cache *, arm_cache_free)
 void arm_fetch_cached(struct arm_cache *c, const struct arm_options *o,
 		      const struct imds_instance *inst, struct arm_result *res,
 		      struct arm_result_meta *meta);
+/* The whole cache state (schedule, RNG, the token and the last answer) as
+ * a JSON object, so that a daemon evaluating in short-lived child
+ * processes keeps it in its parent: the ARM request schedule is the same
+ * as with one long-lived process. The object holds the token: the caller
+ * wipes its text (arm_cache_state_wipe) and never writes it anywhere a
+ * less privileged process can read. import replaces c's state. */
+struct json_object *arm_cache_export(struct arm_cache *c);
+int arm_cache_import(struct arm_cache *c, struct json_object *o);
+void arm_cache_state_wipe(struct json_object *o);

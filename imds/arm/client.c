@@ -6,6 +6,7 @@
  * settings (https_proxy, no_proxy): unlike IMDS, ARM may need one. */
 #include "config.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <sys/random.h>
 #include <time.h>
@@ -15,6 +16,7 @@
 #include "lib/timeutil.h"
 #include "imds/arm/arm-internal.h"
 #include "imds/arm/token.h"
+#include "lib/json-util.h"
 #include "lib/log.h"
 
 #define ARM_MAX_BODY (4u << 20)
@@ -37,6 +39,7 @@ struct arm_cache {
 
 	char *key; /* the inputs the last answer is for */
 	bool have_last;
+	double last_at; /* CLOCK_MONOTONIC time of the last answer */
 	struct arm_result last;
 };
 
@@ -621,6 +624,7 @@ static void run_and_store(struct arm_cache *c, const struct arm_options *o,
 		arm_sched_failure(&c->sched, &c->params, now_monotonic(), s.retry_after, &c->rng);
 	arm_result_done(&c->last);
 	c->have_last = result_copy(res, &c->last) == 0;
+	c->last_at = now_monotonic();
 	free(c->key);
 	c->key = key;
 }
@@ -653,6 +657,7 @@ void arm_fetch_cached(struct arm_cache *c, const struct arm_options *o,
 	if (c->have_last && streq_ptr(key, c->key) && !arm_sched_due(&c->sched, now)) {
 		result_copy(&c->last, res);
 		meta->cached = true;
+		meta->age = now - c->last_at;
 		free(key);
 	} else if (!c->have_last && !arm_sched_due(&c->sched, now)) {
 		pending(c, now, res);
@@ -686,4 +691,183 @@ void arm_fetch(const struct arm_options *o, const struct imds_instance *inst,
 		return;
 	}
 	arm_fetch_cached(c, o, inst, res, meta);
+}
+
+/* ---- the state a daemon's parent keeps between evaluation children ---- */
+
+static json_object *disk_export(const struct arm_disk *d)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "id", json_string_or_null(d->id));
+	json_object_object_add(o, "encryption_type", json_string_or_null(d->encryption_type));
+	json_object_object_add(o, "des_id", json_string_or_null(d->des_id));
+	json_object_object_add(o, "des_key_url", json_string_or_null(d->des_key_url));
+	json_object_object_add(o, "des_rotation_enabled",
+			       json_object_new_int((int)d->des_rotation_enabled));
+	json_object_object_add(o, "des_last_rotation", json_string_or_null(d->des_last_rotation));
+	json_object_object_add(o, "des_rotation_error", json_string_or_null(d->des_rotation_error));
+	json_object_object_add(o, "error", json_string_or_null(d->error));
+	json_object_object_add(o, "status", json_object_new_int((int)d->status));
+	json_object_object_add(o, "des_encryption_type", json_string_or_null(d->des_encryption_type));
+	json_object_object_add(o, "pv_name", json_string_or_null(d->pv_name));
+	return o;
+}
+
+static char *get_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return strdup(json_object_get_string(v));
+}
+
+static int64_t get_int(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	return json_object_get_int64(v);
+}
+
+static double get_double(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	return json_object_get_double(v);
+}
+
+static void disk_import(json_object *o, struct arm_disk *d)
+{
+	*d = (struct arm_disk){
+		.id = get_str(o, "id"),
+		.encryption_type = get_str(o, "encryption_type"),
+		.des_id = get_str(o, "des_id"),
+		.des_key_url = get_str(o, "des_key_url"),
+		.des_rotation_enabled = (enum tristate)get_int(o, "des_rotation_enabled"),
+		.des_last_rotation = get_str(o, "des_last_rotation"),
+		.des_rotation_error = get_str(o, "des_rotation_error"),
+		.error = get_str(o, "error"),
+		.status = (enum source_status)get_int(o, "status"),
+		.des_encryption_type = get_str(o, "des_encryption_type"),
+		.pv_name = get_str(o, "pv_name"),
+	};
+}
+
+json_object *arm_cache_export(struct arm_cache *c)
+{
+	json_object *o = json_object_new_object(), *last, *disks;
+	char rng[32];
+
+	if (!o)
+		return NULL;
+	pthread_mutex_lock(&c->lock);
+	json_object_object_add(o, "ttl", json_object_new_double(c->params.ttl));
+	json_object_object_add(o, "start_jitter", json_object_new_double(c->params.start_jitter));
+	json_object_object_add(o, "started", json_object_new_boolean(c->started));
+	json_object_object_add(o, "next_at", json_object_new_double(c->sched.next_at));
+	json_object_object_add(o, "not_before", json_object_new_double(c->sched.not_before));
+	json_object_object_add(o, "failures", json_object_new_int64(c->sched.failures));
+	snprintf(rng, sizeof(rng), "%" PRIu64, c->rng);
+	json_object_object_add(o, "rng", json_object_new_string(rng));
+	if (c->token_expires != 0) {
+		json_object_object_add(o, "token", json_object_new_string(c->token));
+		json_object_object_add(o, "token_expires", json_object_new_int64(c->token_expires));
+		json_object_object_add(o, "token_key", json_string_or_null(c->token_key));
+	}
+	json_object_object_add(o, "key", json_string_or_null(c->key));
+	json_object_object_add(o, "last_at", json_object_new_double(c->last_at));
+	if (c->have_last) {
+		last = json_object_new_object();
+		disks = json_object_new_array();
+		json_object_object_add(last, "status", json_object_new_int((int)c->last.status));
+		json_object_object_add(last, "error", json_string_or_null(c->last.error));
+		json_object_object_add(last, "identity", json_string_or_null(c->last.identity));
+		json_object_object_add(last, "encryption_at_host",
+				       json_object_new_int((int)c->last.encryption_at_host));
+		json_object_object_add(last, "os_disk", disk_export(&c->last.os_disk));
+		for (size_t i = 0; i < c->last.n_data_disks; i++)
+			json_object_array_add(disks, disk_export(&c->last.data_disks[i]));
+		json_object_object_add(last, "data_disks", disks);
+		json_object_object_add(o, "last", last);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return o;
+}
+
+void arm_cache_state_wipe(json_object *o)
+{
+	json_object *t;
+
+	if (o && json_object_object_get_ex(o, "token", &t) && json_object_is_type(t, json_type_string))
+		explicit_bzero((char *)json_object_get_string(t), json_object_get_string_len(t));
+}
+
+int arm_cache_import(struct arm_cache *c, json_object *o)
+{
+	json_object *last, *disks, *tok;
+	_cleanup_free_ char *rng = NULL;
+
+	if (!c || !json_object_is_type(o, json_type_object))
+		return -EINVAL;
+	pthread_mutex_lock(&c->lock);
+	c->params.ttl = get_double(o, "ttl");
+	c->params.start_jitter = get_double(o, "start_jitter");
+	c->started = get_int(o, "started") != 0;
+	c->sched.next_at = get_double(o, "next_at");
+	c->sched.not_before = get_double(o, "not_before");
+	c->sched.failures = (unsigned)get_int(o, "failures");
+	rng = get_str(o, "rng");
+	if (rng)
+		c->rng = strtoull(rng, NULL, 10);
+	explicit_bzero(c->token, ARM_TOKEN_MAX);
+	c->token_expires = 0;
+	free(c->token_key);
+	c->token_key = NULL;
+	if (json_object_object_get_ex(o, "token", &tok) && json_object_is_type(tok, json_type_string) &&
+	    (size_t)json_object_get_string_len(tok) < ARM_TOKEN_MAX) {
+		memcpy(c->token, json_object_get_string(tok), json_object_get_string_len(tok) + 1);
+		c->token_expires = get_int(o, "token_expires");
+		c->token_key = get_str(o, "token_key");
+	}
+	free(c->key);
+	c->key = get_str(o, "key");
+	c->last_at = get_double(o, "last_at");
+	arm_result_done(&c->last);
+	c->have_last = false;
+	if (json_object_object_get_ex(o, "last", &last) && json_object_is_type(last, json_type_object)) {
+		json_object *os = NULL;
+		size_t n = 0;
+
+		c->last = (struct arm_result){
+			.status = (enum source_status)get_int(last, "status"),
+			.error = get_str(last, "error"),
+			.identity = get_str(last, "identity"),
+			.encryption_at_host = (enum tristate)get_int(last, "encryption_at_host"),
+		};
+		if (json_object_object_get_ex(last, "os_disk", &os) &&
+		    json_object_is_type(os, json_type_object))
+			disk_import(os, &c->last.os_disk);
+		if (json_object_object_get_ex(last, "data_disks", &disks) &&
+		    json_object_is_type(disks, json_type_array))
+			n = json_object_array_length(disks);
+		if (n > 0) {
+			c->last.data_disks = calloc(n, sizeof(*c->last.data_disks));
+			if (c->last.data_disks) {
+				c->last.n_data_disks = n;
+				for (size_t i = 0; i < n; i++)
+					disk_import(json_object_array_get_idx(disks, i),
+						    &c->last.data_disks[i]);
+			}
+		}
+		c->have_last = true;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return 0;
 }

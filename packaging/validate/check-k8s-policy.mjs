@@ -21,7 +21,28 @@ const check = (desc, cond) => {
 
 const ds = load("daemonset.yaml");
 const pod = ds.spec.template.spec;
-const c = pod.containers[0];
+// Two roles: the server (the only port, no privilege) and the evaluator
+// (privileged, the host mounts, no port), sharing an in-memory emptyDir.
+const c = pod.containers.find((x) => x.name === "server");
+const ev = pod.containers.find((x) => x.name === "evaluator");
+check("DaemonSet has exactly the containers server and evaluator",
+	pod.containers.length === 2 && !!c && !!ev);
+check("the server runs --role=server, the evaluator --role=evaluator",
+	c.args.includes("--role=server") && ev.args.includes("--role=evaluator"));
+check("the server: non-root, no capability, no escalation, RuntimeDefault seccomp, read-only root",
+	c.securityContext.runAsNonRoot === true && c.securityContext.runAsUser > 0 &&
+	!c.securityContext.privileged && c.securityContext.allowPrivilegeEscalation === false &&
+	isDeepStrictEqual(c.securityContext.capabilities?.drop, ["ALL"]) && !c.securityContext.capabilities?.add &&
+	c.securityContext.seccompProfile?.type === "RuntimeDefault" &&
+	c.securityContext.readOnlyRootFilesystem === true);
+check("the server mounts no host path", !c.volumeMounts.some((m) =>
+	pod.volumes.find((v) => v.name === m.name)?.hostPath));
+check("the evaluator has no port and no probe", !ev.ports && !ev.livenessProbe && !ev.readinessProbe);
+const runVol = pod.volumes.find((v) => v.name === "run");
+check("the runtime directory is an in-memory emptyDir shared at /run/atrest, read-only in the server",
+	runVol?.emptyDir?.medium === "Memory" &&
+	c.volumeMounts.some((m) => m.name === "run" && m.mountPath === "/run/atrest" && m.readOnly === true) &&
+	ev.volumeMounts.some((m) => m.name === "run" && m.mountPath === "/run/atrest" && !m.readOnly));
 check("DaemonSet uses the host network (IMDS restriction)", pod.hostNetwork === true);
 check("DaemonSet is system-node-critical", pod.priorityClassName === "system-node-critical");
 check("DaemonSet tolerates every taint",
@@ -36,9 +57,10 @@ check("readiness probe is set", !!c.readinessProbe?.httpGet);
 check("metrics port 8937 is named 'metrics'",
 	c.ports.some((p) => p.name === "metrics" && p.containerPort === 8937));
 check("requests and limits are small",
-	parseInt(c.resources.requests.memory) <= 64 && parseInt(c.resources.limits.memory) <= 256 &&
-	c.resources.requests.cpu && c.resources.limits.cpu);
-check("root filesystem is read-only", c.securityContext.readOnlyRootFilesystem === true);
+	[c, ev].every((x) => parseInt(x.resources.requests.memory) <= 64 &&
+		parseInt(x.resources.limits.memory) <= 256 && x.resources.requests.cpu && x.resources.limits.cpu));
+check("root filesystem is read-only",
+	[c, ev].every((x) => x.securityContext.readOnlyRootFilesystem === true));
 check("no service account token is mounted",
 	pod.automountServiceAccountToken === false && load("serviceaccount.yaml").automountServiceAccountToken === false);
 const hostVols = new Set(pod.volumes.filter((v) => v.hostPath).map((v) => v.name));
@@ -48,16 +70,16 @@ for (const want of ["/sys", "/dev", "/"])
 // only paths every node has. Optional node files are image links into /host.
 check("host paths are only /, /sys and /dev (every node has them)",
 	pod.volumes.filter((v) => v.hostPath).every((v) => ["/", "/sys", "/dev"].includes(v.hostPath.path)));
-for (const m of c.volumeMounts.filter((m) => hostVols.has(m.name)))
+for (const m of ev.volumeMounts.filter((m) => hostVols.has(m.name)))
 	check(`hostPath mount ${m.mountPath} is read-only`, m.readOnly === true);
-const mount = (path) => c.volumeMounts.find((m) => m.mountPath === path);
+const mount = (path) => ev.volumeMounts.find((m) => m.mountPath === path);
 for (const p of ["/sys", "/dev"])
 	check(`${p} is recursively read-only where the cluster can (IfPossible, no propagation)`,
 		mount(p)?.recursiveReadOnly === "IfPossible" && !mount(p)?.mountPropagation);
 check("/host follows the node's mounts (HostToContainer)", mount("/host")?.mountPropagation === "HostToContainer");
 // The runtime applies no seccomp profile to a privileged container.
 check("no seccompProfile claimed on a privileged container",
-	!(c.securityContext.privileged && (c.securityContext.seccompProfile || pod.securityContext?.seccompProfile)));
+	!(ev.securityContext.privileged && (ev.securityContext.seccompProfile || pod.securityContext?.seccompProfile)));
 check("no hostPath may be created on the node",
 	pod.volumes.filter((v) => v.hostPath).every((v) => v.hostPath.type === "Directory" || v.hostPath.type === "File"));
 

@@ -133,9 +133,9 @@ wait_file "$T/imds.port" || { not_ok "the IMDS stand-in starts"; echo "1..$n"; e
 IMDS=http://127.0.0.1:$(cat "$T/imds.port")/doc/gen2-luks-data
 mkdir -p "$T/conf"
 $PY "$src/tests/image/pod.py" conf "$cm" "$IMDS" >"$T/conf/atrest.conf"
-mapfile -t RUN < <($PY "$src/tests/image/pod.py" run "$ds" "$IMAGE" atrest "$T/conf")
+mapfile -t RUN < <($PY "$src/tests/image/pod.py" run "$ds" "$IMAGE" evaluator "$T/conf")
 echo "# podman run ${RUN[*]}"
-check "the pod template runs privileged with a read-only root" \
+check "the pod template's evaluator runs privileged with a read-only root" \
 	sh -c 'printf "%s\n" "$@" | grep -qx -- --privileged && printf "%s\n" "$@" | grep -qx -- --read-only' sh "${RUN[@]}"
 
 podman run --rm "${RUN[@]}" "$IMAGE" version >"$T/version.out" 2>&1
@@ -178,13 +178,17 @@ EOF
 tapify "$T/check.tap" "check --no-bench: "
 [ -s "$T/check.err" ] && head -5 "$T/check.err" | note
 
-# The daemon, as the DaemonSet's container runs it (its args, our port).
+# The daemon with both roles in the evaluator's container (its mounts and
+# args, our port): the server is its child, as under systemd.
 DPORT=$(free_port)
 mapfile -t ARGS < <($PY -c '
 import sys, yaml
-c = yaml.safe_load(open(sys.argv[1]))["spec"]["template"]["spec"]["containers"][0]
+cs = yaml.safe_load(open(sys.argv[1]))["spec"]["template"]["spec"]["containers"]
+c = next(c for c in cs if c["name"] == "evaluator")
 for a in c["args"]:
-    print(a.replace("$(NODE_IP):8937", "127.0.0.1:" + sys.argv[2]))' "$ds" "$DPORT")
+    if not a.startswith("--role="):
+        print(a)
+print("--listen=127.0.0.1:" + sys.argv[2])' "$ds" "$DPORT")
 podman run -d --name "$ID-daemon" "${RUN[@]}" "$IMAGE" "${ARGS[@]}" >/dev/null 2>"$T/daemon.err"
 check "the daemon container starts (${ARGS[*]})" [ $? -eq 0 ]
 check "/healthz answers 200 over loopback" wait_healthz "$DPORT"
@@ -211,9 +215,12 @@ rc=$?
 [ $rc -eq 0 ] || note <"$T/kube.out"
 check "podman kube play runs the pod template" [ $rc -eq 0 ]
 check "the pod's /healthz answers 200" wait_healthz "$KPORT"
-kc=$ID-atrest
-check "the pod's container is privileged with a read-only root" \
+kc=$ID-evaluator
+check "the pod's evaluator container is privileged with a read-only root" \
 	[ "$(podman inspect --format '{{.HostConfig.Privileged}} {{.HostConfig.ReadonlyRootfs}}' "$kc" 2>/dev/null)" = "true true" ]
+spid=$(podman inspect --format '{{.State.Pid}}' "$ID-server" 2>/dev/null)
+check "the pod's server container holds no capability and is not root" \
+	sh -c 'grep -q "^CapEff:[[:space:]]*0000000000000000" "/proc/$1/status" && ! grep -qE "^Uid:[[:space:]]+0[[:space:]]" "/proc/$1/status"' sh "${spid:-0}"
 kpid=$(podman inspect --format '{{.State.Pid}}' "$kc" 2>/dev/null)
 mounts "$kpid" >"$T/kmounts"
 for m in / /sys /dev /host /etc/atrest; do
