@@ -54,6 +54,17 @@ build_debian_static() { # the pinned -dev packages' static archives, headers and
 			-e "s|=/usr/lib/$HOST\$|=$PREFIX/lib|" -e "s|^includedir=/usr/include\$|includedir=$PREFIX/include|" \
 			-e "s|/lib/$HOST\$|/lib|" "$pc" >"$PREFIX/lib/pkgconfig/${pc##*/}"
 	done
+	# Debian 12's GCC calls libgcc helpers Debian 11's lacks (aarch64-sync.c):
+	# the archives that call them get them as a member of their own.
+	local a
+	for a in "$PREFIX"/lib/*.a; do
+		if ${CROSS}nm -u "$a" 2>/dev/null | grep -q '__aarch64_cas[0-9]*_sync$'; then
+			[ -f "$WORK/aarch64-sync.o" ] ||
+				$CC -O2 -fPIE -c "$(dirname "$0")/aarch64-sync.c" -o "$WORK/aarch64-sync.o"
+			$AR rs "$a" "$WORK/aarch64-sync.o" 2>/dev/null
+			echo "${a##*/}: + aarch64-sync.o" >&2
+		fi
+	done
 	if grep -l "/usr" "$PREFIX/lib/pkgconfig"/*.pc; then
 		echo "a .pc file still names /usr" >&2
 		return 1
@@ -66,7 +77,8 @@ build_devmapper() { # libdevmapper only (lvm2's device_mapper library)
 		--disable-readline --disable-systemd-journal --disable-app-machineid \
 		--disable-notify-dbus --enable-static_link --enable-pkgconfig \
 		--with-default-run-dir=/run/lvm --with-default-locking-dir=/run/lock/lvm \
-		--with-default-pid-dir=/run
+		--with-default-pid-dir=/run \
+		ac_cv_func_malloc_0_nonnull=yes ac_cv_func_realloc_0_nonnull=yes # glibc's; not probed when cross-building
 	make -s -j"$JOBS" -C libdm >/dev/null
 	make -s -C libdm install_static install_include >/dev/null
 	make -s -C libdm install_pkgconfig >/dev/null
@@ -121,7 +133,8 @@ chain() { # chain NAME STEP...
 	shift
 	for step in "$@"; do
 		log "$step"
-		(build_"$step") || return 1
+		# (not "|| return": that would switch set -e off inside the step)
+		(build_"$step")
 	done
 }
 # STEPS: a subset, for working on one library's build by hand.

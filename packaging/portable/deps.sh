@@ -136,7 +136,7 @@ while read -r pkg ver _ arch sum; do
 done <<<"$debpins"
 
 # The libraries: keyed by the scripts, the pins, the root and the target.
-deps_key=$( (cat "$lock" "$here/build-libs.sh" "$here/deps.sh"; echo "$root_key $HOST") | key)
+deps_key=$( (cat "$lock" "$here/build-libs.sh" "$here/aarch64-sync.c" "$here/deps.sh"; echo "$root_key $HOST") | key)
 DEPS=$CACHE/deps-$HOST-$deps_key
 if [ ! -f "$DEPS/.done" ]; then
 	log "building the static libraries for $HOST (cached as $DEPS)"
