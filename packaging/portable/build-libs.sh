@@ -128,9 +128,8 @@ build_microhttpd() { # no TLS: atrest serves plain HTTP on loopback or a pod IP
 # The -dev packages first (every build below needs some of them), then three
 # chains at once: configure scripts run on one core, so two chains keep both
 # busy. Each chain logs to a file, shown when it fails.
-chain() { # chain NAME STEP...
-	local name=$1 step
-	shift
+chain() { # chain STEP...: each step in turn, in a subshell of its own
+	local step
 	for step in "$@"; do
 		log "$step"
 		# (not "|| return": that would switch set -e off inside the step)
@@ -139,12 +138,12 @@ chain() { # chain NAME STEP...
 }
 # STEPS: a subset, for working on one library's build by hand.
 if [ -n "${STEPS:-}" ]; then
-	chain steps $STEPS
+	chain $STEPS
 else
-	chain debs debian_static
+	chain debian_static
 	pids=()
 	for c in "devmapper cryptsetup" curl microhttpd; do
-		chain "${c%% *}" $c >"$WORK/chain-${c%% *}.log" 2>&1 &
+		chain $c >"$WORK/chain-${c%% *}.log" 2>&1 &
 		pids+=("$!:${c%% *}")
 	done
 	fail=0

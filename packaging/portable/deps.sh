@@ -166,5 +166,7 @@ if [ ! -f "$DEPS/.done" ]; then
 	mv "$DEPS.tmp" "$DEPS"
 	rm -rf "$work" "$srcsel" "$debsel"
 	trap - EXIT
+	# Keep the two newest prefixes per target: older ones belong to old pins.
+	ls -dt "$CACHE/deps-$HOST-"* 2>/dev/null | tail -n +3 | xargs -r rm -rf
 fi
 printf 'ROOT=%q\nDEPS=%q\n' "$ROOT" "$DEPS"
