@@ -8,6 +8,10 @@
 #include <libcryptsetup.h>
 #include <locale.h>
 #include <signal.h>
+#include <stdlib.h>
+#ifdef ATREST_PORTABLE
+#include <openssl/crypto.h>
+#endif
 
 #include "agent/cmd/cli.h"
 
@@ -17,6 +21,15 @@ int main(int argc, char **argv)
 	int r;
 
 	setlocale(LC_ALL, "C");
+#ifdef ATREST_PORTABLE
+	/* The portable build links Debian 12's libcrypto.a, its providers built
+	 * in. The node's OpenSSL may be another version (1.1 on RHEL 8): load
+	 * neither its configuration nor its provider modules (libcryptsetup
+	 * asks for "legacy", whose module would map the node's libcrypto.so.3).
+	 * OPENSSL_MODULES set by the caller is honoured. */
+	setenv("OPENSSL_MODULES", "/nonexistent/atrest-portable", 0);
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+#endif
 	/* A reader that goes away (atrest check | head) is not an error. */
 	signal(SIGPIPE, SIG_IGN);
 	r = cli_parse(argc, argv, &c);

@@ -167,6 +167,47 @@ def arm_on(port):
     os.rmdir(empty)
 
 
+# An OpenSSL configuration that fails to load (a provider no OpenSSL has,
+# with diagnostics on): in a build that loads the node's configuration,
+# OpenSSL's initialisation fails with it and no cipher can be fetched.
+HOSTILE_CNF = """openssl_conf = openssl_init
+config_diagnostics = 1
+[openssl_init]
+providers = provider_sect
+[provider_sect]
+atrest-absent = absent_sect
+[absent_sect]
+activate = 1
+"""
+
+
+def openssl_config():
+    """The portable build loads neither the node's openssl.cnf nor its
+    provider modules (the node's OpenSSL may be another version): its
+    user-space benchmark runs where the normal build's cannot."""
+    with tempfile.NamedTemporaryFile("w", suffix=".cnf", delete=False) as f:
+        f.write(HOSTILE_CNF)
+    os.chmod(f.name, 0o644)
+    args = ["bench", "--seconds", "0.2", "--format", "json"]
+    try:
+        h = subprocess.run([normal] + args, capture_output=True, text=True, timeout=120,
+                           env=dict(os.environ, OPENSSL_CONF=f.name))
+        a = parse(h, "bench, hostile openssl.cnf (normal)")
+        ok(a is not None and a.get("status") == "error",
+           "the normal build, which loads openssl.cnf, cannot run OpenSSL with the hostile one "
+           f"({a and a.get('error')})")
+        # Where Debian's libcrypto looks (OPENSSLDIR /usr/lib/ssl), in the root.
+        p = subprocess.run(chroot_cmd(args, [], [f"{f.name}:/usr/lib/ssl/openssl.cnf"]),
+                           capture_output=True, text=True, timeout=120)
+        b = parse(p, "bench, hostile openssl.cnf (portable)")
+        ok(b is not None and b.get("status") != "error" and b.get("engine") == "openssl"
+           and b.get("encrypt_bytes_per_second"),
+           "the portable build ignores a hostile /usr/lib/ssl/openssl.cnf: its OpenSSL "
+           f"benchmark runs ({b and (b.get('engine'), b.get('status'), b.get('error'))})")
+    finally:
+        os.unlink(f.name)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -311,6 +352,7 @@ def main():
                 check_and_devices(s, port, reports)
             diag(f"{len(scenarios)} nodes, check and devices both ways, in {time.monotonic() - t0:.1f} s")
             arm_on(port)
+            openssl_config()
             s = "gen2-luks-data" if "gen2-luks-data" in reports else next(iter(reports), None)
             if s:
                 journal_bind = ["/run/systemd/journal:/run/systemd/journal"] if journal_dir else []

@@ -5,7 +5,8 @@
 # binary in a Debian 11 root (`make check-portable`), the container image
 # and pod (`make check-image`), the arm64 cross build's `make check` under
 # qemu-user and its dm-crypt VM under qemu-system-aarch64 (with the arm64
-# .deb), and `make distcheck`. Ends with one "N passed, N failed" line.
+# .deb), the arm64 portable binary under qemu-user, the multi-arch image
+# (amd64 + arm64 OCI index), and `make distcheck`. Ends with one "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 [ -x configure ] || ./autogen.sh >/dev/null
@@ -86,6 +87,15 @@ if [ -n "$ARM64_ROOT" ]; then
 		_build-arm64 --host=aarch64-linux-gnu "ATREST_EMULATOR=qemu-aarch64-static -L $ARM64_ROOT"
 	ATREST_VM_REQUIRE=1 stage "arm64: dm-crypt in qemu-system-aarch64 (make check-vm)" \
 		tap_target _build-arm64 check-vm "$VM_SHOW"
+	# The arm64 portable binary (Debian 11 cross root and libraries cached
+	# by checksum beside the amd64 ones) under qemu-user, and its extension.
+	stage "arm64: portable binary under qemu-user (make check-portable-arm64)" \
+		tap_target _build check-portable-arm64 \
+		'^Bail out|^#   (gate|max GLIBC|NEEDED)|^# (size|field-by-field|qemu)|^== portable|^portable:'
+	# Both portable binaries as one multi-architecture image (an OCI index);
+	# the arm64 image's binary run from the image's root under qemu-user.
+	ATREST_IMAGE_REQUIRE=1 stage "arm64: multi-arch image, OCI index (make check-image-index)" \
+		tap_target _build check-image-index '^# (OCI layout|index|  linux/)'
 fi
 stage "make distcheck" bash -c 'cd _build && make -s distcheck >/dev/null'
 

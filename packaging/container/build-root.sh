@@ -53,7 +53,7 @@ for t in mmdebstrap readelf dpkg-architecture python3 dpkg-deb; do
 	command -v "$t" >/dev/null || die "$t not found (apt-get install mmdebstrap binutils dpkg-dev python3)"
 done
 [ -f "$binary" ] || die "no binary $binary"
-triplet=$(dpkg-architecture -A "$arch" -qDEB_HOST_MULTIARCH 2>/dev/null) || die "unknown architecture $arch"
+triplet=$(dpkg-architecture -a "$arch" -qDEB_HOST_MULTIARCH 2>/dev/null) || die "unknown architecture $arch"
 if [ -z "$strip" ]; then
 	strip=strip
 	command -v "$triplet-strip" >/dev/null && strip=$triplet-strip

@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 # Runs inside the Debian 11 build root (deps.sh starts it): unpacks each pinned
 # Debian source package with its patches and installs a static library with
-# only what atrest uses into $PREFIX. Environment: HOST (target triple), PREFIX,
-# SRC (the .dsc files and their tarballs), WORK (scratch), JOBS.
+# only what atrest uses into $PREFIX, beside the static archives of the pinned
+# -dev packages. Environment: HOST (target triple), PREFIX, SRC (the .dsc
+# files and their tarballs), DEBS (the -dev packages), WORK (scratch), JOBS.
 set -euo pipefail
 
-: "${HOST:?}" "${PREFIX:?}" "${SRC:?}" "${WORK:?}" "${JOBS:=2}"
+: "${HOST:?}" "${PREFIX:?}" "${SRC:?}" "${DEBS:?}" "${WORK:?}" "${JOBS:=2}"
 BUILD=$(dpkg-architecture -qDEB_BUILD_GNU_TYPE)
 CROSS=
 [ "$HOST" = "$BUILD" ] || CROSS=$HOST-
@@ -19,7 +20,7 @@ export LDFLAGS="-L$PREFIX/lib"
 # Only our prefix: nothing of the build root's own .pc files leaks in.
 export PKG_CONFIG_LIBDIR=$PREFIX/lib/pkgconfig PKG_CONFIG_PATH=
 # Static archives need their dependencies named at link time (configure tests).
-export LIBS="-lpthread -lm"
+export LIBS="-ldl -lpthread -lm"
 mkdir -p "$PREFIX/lib/pkgconfig" "$PREFIX/include"
 
 log() { printf '== portable deps: %s (%ds)\n' "$*" "$SECONDS" >&2; }
@@ -35,67 +36,39 @@ unpack() { # unpack PACKAGE: the patched source tree of PACKAGE, cd'ed into
 
 conf() { # autoconf configure with the common options
 	./configure -q --prefix="$PREFIX" --libdir="$PREFIX/lib" --host="$HOST" --build="$BUILD" \
-		--disable-shared --enable-static "$@"
+		--disable-shared --enable-static --disable-dependency-tracking "$@"
 }
 
-build_zlib() {
-	unpack zlib
-	# zlib's configure is not autoconf: it takes CHOST for the cross compiler.
-	CHOST=$HOST ./configure --static --prefix="$PREFIX" --libdir="$PREFIX/lib" >/dev/null
-	make -s -j"$JOBS" libz.a
-	make -s install >/dev/null
-}
-
-openssl_target() {
-	case $HOST in
-	x86_64-linux-gnu) echo linux-x86_64 ;;
-	aarch64-linux-gnu) echo linux-aarch64 ;;
-	*) echo "no OpenSSL target known for $HOST" >&2; return 1 ;;
-	esac
-}
-
-build_openssl() {
-	unpack openssl
-	# Assembly stays on (AES-NI/VAES for XTS). No shared objects, modules, engines or
-	# legacy provider; nothing loads a config file on its own. OPENSSLDIR only
-	# names where a config would be: CA certificates are chosen by atrest.
-	./Configure "$(openssl_target)" ${CROSS:+--cross-compile-prefix=$CROSS} \
-		--prefix="$PREFIX" --libdir=lib --openssldir=/etc/ssl \
-		no-shared no-module no-dso no-engine no-legacy no-tests no-ui-console \
-		no-comp no-ssl3 no-autoload-config $CFLAGS $CPPFLAGS >/dev/null
-	make -s -j"$JOBS" build_libs >/dev/null
-	# (its install scripts warn under Debian 11's perl; the log keeps them)
-	make -s install_dev >"$WORK/openssl.install.log" 2>&1 || { cat "$WORK/openssl.install.log" >&2; return 1; }
-}
-
-build_jsonc() {
-	unpack json-c
-	mkdir _b && cd _b
-	local cross=()
-	[ -z "$CROSS" ] || cross=(-DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR="${HOST%%-*}")
-	cmake .. -DCMAKE_INSTALL_PREFIX="$PREFIX" -DCMAKE_INSTALL_LIBDIR=lib \
-		-DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER="$CC" "${cross[@]}" \
-		-DBUILD_SHARED_LIBS=OFF -DBUILD_STATIC_LIBS=ON -DBUILD_TESTING=OFF \
-		-DDISABLE_WERROR=ON -DDISABLE_EXTRA_LIBS=ON -DENABLE_THREADING=OFF \
-		-DBUILD_APPS=OFF >/dev/null
-	make -s -j"$JOBS" >/dev/null
-	make -s install >/dev/null
-}
-
-build_util_linux() { # libblkid and libuuid only
-	unpack util-linux
-	# Debian's patches touch configure.ac: regenerate once here, or make
-	# would re-run configure and rebuild everything a second time.
-	autoreconf -fi >/dev/null 2>&1
-	conf --disable-all-programs --enable-libblkid --enable-libuuid --disable-nls \
-		--disable-bash-completion --disable-asciidoc --disable-poman \
-		--without-systemd --without-udev --without-selinux --without-audit \
-		--without-python --without-readline --without-ncursesw --without-ncurses \
-		--without-tinfo --without-libmagic --without-cap-ng --without-btrfs \
-		--without-econf --without-user --without-libz
-	make -s -j"$JOBS" libblkid.la libuuid.la >/dev/null
-	make -s install-usrlib_execLTLIBRARIES install-pkgconfigDATA \
-		install-nodist_blkidincHEADERS install-uuidincHEADERS >/dev/null
+build_debian_static() { # the pinned -dev packages' static archives, headers and .pc files
+	local x=$WORK/debs deb pc
+	rm -rf "$x"
+	mkdir -p "$x"
+	for deb in "$DEBS"/*.deb; do dpkg-deb -x "$deb" "$x"; done
+	cp "$x/usr/lib/$HOST"/*.a "$PREFIX/lib/"
+	# Headers, the multiarch ones (opensslconf.h, configuration.h) merged in.
+	cp -a "$x/usr/include/." "$PREFIX/include/"
+	rm -rf "${PREFIX:?}/include/$HOST"
+	cp -a "$x/usr/include/$HOST/." "$PREFIX/include/"
+	for pc in "$x/usr/lib/$HOST/pkgconfig"/*.pc; do
+		sed -e "s|^prefix=/usr\$|prefix=$PREFIX|" -e "s|^exec_prefix=/usr\$|exec_prefix=$PREFIX|" \
+			-e "s|=/usr/lib/$HOST\$|=$PREFIX/lib|" -e "s|^includedir=/usr/include\$|includedir=$PREFIX/include|" \
+			-e "s|/lib/$HOST\$|/lib|" "$pc" >"$PREFIX/lib/pkgconfig/${pc##*/}"
+	done
+	# Debian 12's GCC calls libgcc helpers Debian 11's lacks (aarch64-sync.c):
+	# the archives that call them get them as a member of their own.
+	local a
+	for a in "$PREFIX"/lib/*.a; do
+		if ${CROSS}nm -u "$a" 2>/dev/null | grep -q '__aarch64_cas[0-9]*_sync$'; then
+			[ -f "$WORK/aarch64-sync.o" ] ||
+				$CC -O2 -fPIE -c "$(dirname "$0")/aarch64-sync.c" -o "$WORK/aarch64-sync.o"
+			$AR rs "$a" "$WORK/aarch64-sync.o" 2>/dev/null
+			echo "${a##*/}: + aarch64-sync.o" >&2
+		fi
+	done
+	if grep -l "/usr" "$PREFIX/lib/pkgconfig"/*.pc; then
+		echo "a .pc file still names /usr" >&2
+		return 1
+	fi
 }
 
 build_devmapper() { # libdevmapper only (lvm2's device_mapper library)
@@ -104,7 +77,8 @@ build_devmapper() { # libdevmapper only (lvm2's device_mapper library)
 		--disable-readline --disable-systemd-journal --disable-app-machineid \
 		--disable-notify-dbus --enable-static_link --enable-pkgconfig \
 		--with-default-run-dir=/run/lvm --with-default-locking-dir=/run/lock/lvm \
-		--with-default-pid-dir=/run
+		--with-default-pid-dir=/run \
+		ac_cv_func_malloc_0_nonnull=yes ac_cv_func_realloc_0_nonnull=yes # glibc's; not probed when cross-building
 	make -s -j"$JOBS" -C libdm >/dev/null
 	make -s -C libdm install_static install_include >/dev/null
 	make -s -C libdm install_pkgconfig >/dev/null
@@ -151,21 +125,37 @@ build_microhttpd() { # no TLS: atrest serves plain HTTP on loopback or a pod IP
 	make -s install-pkgconfigDATA >/dev/null
 }
 
-build_inih() { # one C file; Debian builds it with meson and the defaults of ini.h
-	unpack libinih
-	local v
-	v=$(dpkg-parsechangelog -SVersion | sed 's/-.*//')
-	$CC $CFLAGS $CPPFLAGS -c ini.c -o ini.o
-	$AR rcs "$PREFIX/lib/libinih.a" ini.o
-	install -m 644 ini.h "$PREFIX/include/ini.h"
-	printf 'prefix=%s\nlibdir=${prefix}/lib\nincludedir=${prefix}/include\n\nName: inih\nDescription: simple .INI file parser\nVersion: %s\nLibs: -L${libdir} -linih\nCflags: -I${includedir}\n' \
-		"$PREFIX" "$v" >"$PREFIX/lib/pkgconfig/inih.pc"
+# The -dev packages first (every build below needs some of them), then three
+# chains at once: configure scripts run on one core, so two chains keep both
+# busy. Each chain logs to a file, shown when it fails.
+chain() { # chain STEP...: each step in turn, in a subshell of its own
+	local step
+	for step in "$@"; do
+		log "$step"
+		# (not "|| return": that would switch set -e off inside the step)
+		(build_"$step")
+	done
 }
-
 # STEPS: a subset, for working on one library's build by hand.
-for step in ${STEPS:-zlib openssl jsonc util_linux devmapper cryptsetup curl microhttpd inih}; do
-	log "$step"
-	(build_"$step")
-done
+if [ -n "${STEPS:-}" ]; then
+	chain $STEPS
+else
+	chain debian_static
+	pids=()
+	for c in "devmapper cryptsetup" curl microhttpd; do
+		chain $c >"$WORK/chain-${c%% *}.log" 2>&1 &
+		pids+=("$!:${c%% *}")
+	done
+	fail=0
+	for p in "${pids[@]}"; do
+		if ! wait "${p%%:*}"; then
+			echo "== portable deps: ${p#*:} failed:" >&2
+			tail -40 "$WORK/chain-${p#*:}.log" >&2
+			fail=1
+		fi
+	done
+	[ $fail = 0 ] || exit 1
+	cat "$WORK"/chain-*.log >&2
+fi
 rm -f "$PREFIX"/lib/*.la
 log done

@@ -20,7 +20,8 @@ done
 [ -n "$srcdir" ] && [ -n "$builddir" ] && [ -n "$out" ] || { echo "$0: --srcdir, --builddir and --out are required" >&2; exit 3; }
 [ -x "$srcdir/configure" ] || { echo "$0: $srcdir/configure missing (run ./autogen.sh)" >&2; exit 1; }
 
-eval "$("$here/deps.sh" "${deps_args[@]}")"
+vars=$("$here/deps.sh" "${deps_args[@]}") || exit 1
+eval "$vars"
 mkdir -p "$builddir"
 builddir=$(cd "$builddir" && pwd)
 

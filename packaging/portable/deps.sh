@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # The portable build's inputs, cached outside the tree by checksum: a Debian 11
 # build root (glibc 2.31, the oldest this project can fetch) and a prefix of
-# static libraries built in it from the pinned Debian sources (sources.lock).
+# static libraries: those of the pinned -dev packages, and those built in the
+# root from the pinned Debian sources (sources.lock).
 #   deps.sh [--host TRIPLE] [--cache DIR] [--jobs N]
 # prints ROOT=<build root> and DEPS=<prefix> (shell assignments). Needs root.
 set -euo pipefail
@@ -31,13 +32,13 @@ done
 # The build root: Debian 11 plus the tools the libraries' builds need. A cross
 # build adds the cross compiler and the target's systemd headers (multiarch).
 ROOT_SUITE=bullseye
-ROOT_PKGS=build-essential,perl,cmake,pkg-config,autoconf,automake,libtool,autopoint,gettext,libaio-dev,libsystemd-dev,file,xz-utils,bzip2
+ROOT_PKGS=gcc,libc6-dev,make,dpkg-dev,pkg-config,autoconf,automake,libtool,autopoint,gettext,libaio-dev,libsystemd-dev,file,xz-utils
 BUILD=$(dpkg-architecture -qDEB_BUILD_GNU_TYPE)
 ROOT_ARCHES=$(dpkg-architecture -qDEB_BUILD_ARCH)
 if [ "$HOST" != "$BUILD" ]; then
 	harch=$(dpkg-architecture -t"$HOST" -qDEB_HOST_ARCH 2>/dev/null) || die "unknown triple $HOST"
 	ROOT_ARCHES=$ROOT_ARCHES,$harch
-	ROOT_PKGS=$ROOT_PKGS,crossbuild-essential-$harch,libsystemd-dev:$harch
+	ROOT_PKGS=$ROOT_PKGS,gcc-$HOST,libc6-dev:$harch,libsystemd-dev:$harch,libaio-dev:$harch
 fi
 
 mkdir -p "$CACHE"
@@ -59,29 +60,46 @@ fi
 # sources are never touched), each .dsc checked against its pinned SHA-256;
 # dpkg-source then checks every tarball against the .dsc.
 SRC=$CACHE/src
-mkdir -p "$SRC"
+DEBS_DIR=$CACHE/debs
+mkdir -p "$SRC" "$DEBS_DIR"
 lock=$here/sources.lock
 pins=$(grep -v '^#' "$lock" | awk 'NF == 4')
-fetch_sources() {
-	local apt_dir suites want=()
+harch=$(dpkg-architecture -t"$HOST" -qDEB_HOST_ARCH 2>/dev/null) || die "unknown triple $HOST"
+debpins=$(grep -v '^#' "$lock" | awk -v a="$harch" 'NF == 5 && $4 == a')
+[ -n "$debpins" ] || die "sources.lock pins no -dev packages for $harch"
+apt_private() { # sets up a private apt for the suites named in $1 (deb-src and deb lines)
+	local suites s
 	apt_dir=$(mktemp -d)
-	trap 'rm -rf "$apt_dir"' RETURN
-	suites=$(awk '{print $3}' <<<"$pins" | sort -u)
+	suites=$(awk '{print $3}' <<<"$1" | sort -u)
 	for s in $suites; do
 		case $s in
-		*-security) echo "deb-src ${MIRROR%/debian}/debian-security $s main" ;;
-		*) echo "deb-src $MIRROR $s main" ;;
+		*-security) echo "${MIRROR%/debian}/debian-security $s main" ;;
+		*) echo "$MIRROR $s main" ;;
 		esac
-	done >"$apt_dir/sources.list"
+	done | sed "s/^/deb-src /; p; s/^deb-src /deb [arch=$harch] /" >"$apt_dir/sources.list"
 	mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
-	local apt=(-o Dir::Etc::SourceList="$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+	apt=(-o Dir::Etc::SourceList="$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
 		-o Dir::State::Lists="$apt_dir/lists" -o Dir::Cache="$apt_dir/cache"
-		-o Dir::State::status=/dev/null -o APT::Sandbox::User=root -qq)
+		-o Dir::State::status=/dev/null -o APT::Sandbox::User=root
+		-o APT::Architectures::="$harch" -qq)
 	apt-get "${apt[@]}" update >&2
+}
+fetch_sources() {
+	local apt_dir apt want=()
+	apt_private "$pins"$'\n'"$debpins"
+	trap 'rm -rf "$apt_dir"' RETURN
 	while read -r pkg ver _ _; do
 		want+=("$pkg=$ver")
 	done <<<"$pins"
-	(cd "$SRC" && apt-get "${apt[@]}" source --download-only "${want[@]}" >&2)
+	(cd "$SRC" && apt-get "${apt[@]}" source --download-only "${want[@]}" >&2) || return 1
+	want=()
+	while read -r pkg ver _ arch _; do
+		want+=("$pkg:$arch=$ver")
+	done <<<"$debpins"
+	(cd "$DEBS_DIR" && apt-get "${apt[@]}" download "${want[@]}" >&2)
+}
+deb_of() { # deb_of PACKAGE VERSION ARCH: the file name apt gives its .deb
+	echo "${1}_${2/:/%3a}_$3.deb"
 }
 dsc_of() { # dsc_of PACKAGE VERSION: the file name of its .dsc (no epoch)
 	echo "${1}_${2#*:}.dsc"
@@ -98,18 +116,27 @@ while read -r pkg ver _ sum; do
 		missing=1
 	fi
 done <<<"$pins"
+while read -r pkg ver _ arch sum; do
+	f=$DEBS_DIR/$(deb_of "$pkg" "$ver" "$arch")
+	[ -f "$f" ] && echo "$sum  $f" | sha256sum --quiet -c >/dev/null 2>&1 || missing=1
+done <<<"$debpins"
 if [ $missing = 1 ]; then
-	log "fetching the pinned Debian sources"
-	fetch_sources || die "apt-get source failed: is every version in sources.lock still in the archive?"
+	log "fetching the pinned Debian sources and -dev packages"
+	fetch_sources || die "apt-get source/download failed: is every version in sources.lock still in the archive?"
 fi
 while read -r pkg ver _ sum; do
 	f=$SRC/$(dsc_of "$pkg" "$ver")
 	echo "$sum  $f" | sha256sum --quiet -c >/dev/null 2>&1 ||
 		die "$f: SHA-256 is $(sha256sum <"$f" 2>/dev/null | cut -c1-64), sources.lock pins $sum"
 done <<<"$pins"
+while read -r pkg ver _ arch sum; do
+	f=$DEBS_DIR/$(deb_of "$pkg" "$ver" "$arch")
+	echo "$sum  $f" | sha256sum --quiet -c >/dev/null 2>&1 ||
+		die "$f: SHA-256 is $(sha256sum <"$f" 2>/dev/null | cut -c1-64), sources.lock pins $sum"
+done <<<"$debpins"
 
 # The libraries: keyed by the scripts, the pins, the root and the target.
-deps_key=$( (cat "$lock" "$here/build-libs.sh" "$here/deps.sh"; echo "$root_key $HOST") | key)
+deps_key=$( (cat "$lock" "$here/build-libs.sh" "$here/aarch64-sync.c" "$here/deps.sh"; echo "$root_key $HOST") | key)
 DEPS=$CACHE/deps-$HOST-$deps_key
 if [ ! -f "$DEPS/.done" ]; then
 	log "building the static libraries for $HOST (cached as $DEPS)"
@@ -118,22 +145,28 @@ if [ ! -f "$DEPS/.done" ]; then
 	work=$(mktemp -d "$CACHE/tmp/work.XXXXXX")
 	# Only the pinned packages' files go in: a stale tarball cannot be picked.
 	srcsel=$(mktemp -d "$CACHE/tmp/src.XXXXXX")
-	trap 'rm -rf "$work" "$srcsel" "$DEPS.tmp"' EXIT
+	debsel=$(mktemp -d "$CACHE/tmp/debs.XXXXXX")
+	trap 'rm -rf "$work" "$srcsel" "$debsel" "$DEPS.tmp"' EXIT
 	while read -r pkg ver _ _; do
 		f=$SRC/$(dsc_of "$pkg" "$ver")
 		cp "$f" "$srcsel/"
 		for part in $(parts_of "$f"); do cp "$SRC/$part" "$srcsel/"; done
 	done <<<"$pins"
+	while read -r pkg ver _ arch _; do
+		cp "$DEBS_DIR/$(deb_of "$pkg" "$ver" "$arch")" "$debsel/"
+	done <<<"$debpins"
 	t0=$SECONDS
-	"$here/in-root.sh" "$ROOT" "$srcsel:/src" "$work:/work" "$DEPS.tmp:/opt/atrest-deps" \
-		"$here:/scripts" -- \
-		env HOST="$HOST" PREFIX=/opt/atrest-deps SRC=/src WORK=/work JOBS="$JOBS" \
+	"$here/in-root.sh" "$ROOT" "$srcsel:/src" "$debsel:/debs" "$work:/work" \
+		"$DEPS.tmp:/opt/atrest-deps" "$here:/scripts" -- \
+		env HOST="$HOST" PREFIX=/opt/atrest-deps SRC=/src DEBS=/debs WORK=/work JOBS="$JOBS" \
 		bash /scripts/build-libs.sh >&2
 	# The prefix is used at /opt/atrest-deps inside the root; its .pc files say so.
-	printf 'built in %ds from:\n%s\n' $((SECONDS - t0)) "$pins" >"$DEPS.tmp/BUILDINFO"
+	printf 'built in %ds from:\n%s\n%s\n' $((SECONDS - t0)) "$pins" "$debpins" >"$DEPS.tmp/BUILDINFO"
 	touch "$DEPS.tmp/.done"
 	mv "$DEPS.tmp" "$DEPS"
-	rm -rf "$work" "$srcsel"
+	rm -rf "$work" "$srcsel" "$debsel"
 	trap - EXIT
+	# Keep the two newest prefixes per target: older ones belong to old pins.
+	ls -dt "$CACHE/deps-$HOST-"* 2>/dev/null | tail -n +3 | xargs -r rm -rf
 fi
 printf 'ROOT=%q\nDEPS=%q\n' "$ROOT" "$DEPS"
