@@ -8,6 +8,8 @@
 # and tests/http-serve, the same HTTP endpoint code serving a fixture
 # report the size of a real Azure node's. Not a test: prints a Markdown table.
 #   bench/daemon/run.sh [BUILDDIR]     (default: _build; needs tests/http-serve built)
+# ATREST=path runs that binary as the daemon instead of BUILDDIR/atrest, e.g.
+# the portable (static) build the container image and the VMSS extension ship.
 # Env: DURATION (wrk seconds per run, default 10), THREADS (wrk threads,
 # default 1: on a 2-CPU machine two wrk threads and the server's two threads
 # share the CPUs, and p99 then measures the scheduler's time slices, bimodal
@@ -15,6 +17,7 @@
 set -eu
 BUILD=${1:-_build}
 SERVE="$BUILD/tests/http-serve"
+ATREST=${ATREST:-$BUILD/atrest}
 NODE_EXPORTER=$(command -v prometheus-node-exporter || command -v node_exporter) || {
 	echo "install prometheus-node-exporter" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "install wrk" >&2; exit 1; }
@@ -56,7 +59,7 @@ wrk_run() {
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 DPORT=$(free_port)
 chmod 755 "$T"
-RUNTIME_DIRECTORY=$T "$BUILD/atrest" daemon --no-bench --arm off --imds-url http://127.0.0.1:1 \
+RUNTIME_DIRECTORY=$T "$ATREST" daemon --no-bench --arm off --imds-url http://127.0.0.1:1 \
 	--imds-timeout 0.5 --listen "127.0.0.1:$DPORT" > "$T/daemon.log" 2>&1 & DP=$!
 APORT=$(free_port)
 "$SERVE" --listen "127.0.0.1:$APORT" > /dev/null & AP=$!
@@ -100,7 +103,7 @@ floor_rss() {
 	rss_kib $fp
 	kill $fp; wait $fp 2>/dev/null || true
 }
-E_rss2=$(rss_kib "$EP")
+E_rss2=$(rss_kib "$EP") E_pss2=$(pss_kib "$EP") D_pss1=$(pss_kib "$DP") N_pss1=$(pss_kib "$NP")
 E_peak=$(curl -s "http://127.0.0.1:$DPORT/metrics" | awk '/^atrest_evaluation_max_rss_bytes / { printf "%d", $2 / 1024 }')
 F_all=$(floor_rss blkid libcryptsetup libcurl json-c libsystemd libmicrohttpd inih libcrypto zlib)
 F_mhd=$(floor_rss libmicrohttpd libsystemd json-c inih)
@@ -108,7 +111,7 @@ F_none=$(floor_rss libsystemd json-c inih)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 cat <<EOT
-atrest daemon's server process (real daemon, this host) and its HTTP endpoint serving a fixture report (tests/http-serve)
+atrest daemon's server process (real daemon, this host: $ATREST) and its HTTP endpoint serving a fixture report (tests/http-serve)
 vs $("$NODE_EXPORTER" --version 2>&1 | head -1)
 $(nproc) CPUs, load average before the run: $LOAD; wrk -t$THREADS -d${DURATION}s, loopback, GET /metrics without gzip
 
@@ -123,6 +126,7 @@ $(nproc) CPUs, load average before the run: $LOAD; wrk -t$THREADS -d${DURATION}s
 | floor: libsystemd, json-c, inih, no libmicrohttpd (KiB) | | $F_none | | | $(ratio "$F_none" "$N_rss0") | |
 | evaluator between evaluations, at start / at the end (KiB) | $E_rss0 / $E_rss2 | | | | | |
 | sum of the atrest processes alive between evaluations (KiB) | $((D_rss1 + E_rss2)) | | $N_rss1 | $(ratio "$((D_rss1 + E_rss2))" "$N_rss1") | | <= 0.4 |
+| PSS sum of the same, at the end (KiB: shared library pages counted once) | $((D_pss1 + E_pss2)) | | $N_pss1 | $(ratio "$((D_pss1 + E_pss2))" "$N_pss1") | | |
 | peak RSS of an evaluation child (KiB) | ${E_peak:-?} | | | | | |
 | PSS at start (KiB) | $D_pss0 | $A_pss0 | $N_pss0 | $(ratio "$D_pss0" "$N_pss0") | $(ratio "$A_pss0" "$N_pss0") | |
 | PSS after wrk -c64 (KiB) | $D_pss2 | $A_pss2 | $N_pss2 | $(ratio "$D_pss2" "$N_pss2") | $(ratio "$A_pss2" "$N_pss2") | |
