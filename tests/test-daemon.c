@@ -129,22 +129,24 @@ static _noreturn_ void daemon_child(char **argv)
 
 /* A cross build runs its tests under an emulator (make check sets
  * ATREST_TEST_EMULATOR): the kernel cannot exec a binary of another
- * architecture, the emulator's wrapper can. */
+ * architecture, the emulator's wrapper can. The program is exec'd by its
+ * path, not as /proc/self/exe: under valgrind (make check-valgrind) that is
+ * valgrind's tool, which refuses to run, while readlink() of it gives ours. */
 static void exec_self(const char *notify_path, const char *stderr_path, const char *wfd)
 {
 	const char *emu = getenv("ATREST_TEST_EMULATOR");
 	char self[PATH_MAX];
 	ssize_t k;
 
-	if (!emu || !*emu) {
-		execl("/proc/self/exe", "test-daemon", "--daemon-child", notify_path, stderr_path,
-		      wfd, mode, conf_path, run_dir, (char *)NULL);
-		return;
-	}
 	k = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (k <= 0)
 		return;
 	self[k] = '\0';
+	if (!emu || !*emu) {
+		execl(self, "test-daemon", "--daemon-child", notify_path, stderr_path, wfd, mode,
+		      conf_path, run_dir, (char *)NULL);
+		return;
+	}
 	execl(emu, emu, self, "--daemon-child", notify_path, stderr_path, wfd, mode, conf_path,
 	      run_dir, (char *)NULL);
 }

@@ -418,6 +418,7 @@ static int eval_start(struct daemon *d)
 	}
 	if (pid == 0) {
 		close(p[0]);
+		free(j); /* the parent's record of this child */
 		/* Its own process group, so that a kill reaches anything it
 		 * started; it dies with the daemon. */
 		setpgid(0, 0);
