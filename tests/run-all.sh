@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # The whole test suite, as CI runs it: the normal build's `make check`, the
-# same under ASan+UBSan, dm-crypt in a VM (`make check-vm`), the portable
+# same under ASan+UBSan and under valgrind (`make check-valgrind`), dm-crypt in a VM (`make check-vm`), the portable
 # binary in a Debian 11 root (`make check-portable`), the container image
 # and pod (`make check-image`), the arm64 cross build's `make check` under
 # qemu-user and its dm-crypt VM under qemu-system-aarch64 (with the arm64
@@ -50,6 +50,15 @@ build_and_check() { # DIR [configure options]
 # The slow Debian package build and lint runs once, in the first stage.
 ATREST_TEST_DEB=1 stage "build + make check" build_and_check _build
 stage "ASan+UBSan make check" build_and_check _build-san --enable-asan --enable-ubsan
+valgrind_check() { # the normal build's suite again, C tests and the agent under memcheck
+	(cd _build && make -s -j"$(nproc)" check-valgrind) >_build-valgrind.out 2>&1
+	local r=$?
+	count _build
+	grep -E '^# (TOTAL|PASS|SKIP|FAIL|ERROR):|^(FAIL|ERROR|SKIP):' _build-valgrind.out
+	[ $r -eq 0 ] || { grep -B2 -A30 -E '^(FAIL|ERROR):' _build/test-suite.log | head -150; tail -30 _build-valgrind.out; }
+	return $r
+}
+stage "valgrind make check (make check-valgrind)" valgrind_check
 tap_target() { # DIR TARGET SHOW [MAKE ARGS]: runs a TAP target outside the harness, counts its lines
 	local dir=$1 target=$2 show=$3
 	shift 3
