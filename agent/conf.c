@@ -52,6 +52,8 @@ void config_done(struct config *c)
 	strv_free(c->runtime_dirs);
 	free(c->runtime_dir);
 	free(c->server_user);
+	free(c->text);
+	free(c->text_name);
 	policy_done(&c->policy);
 	*c = (struct config){ 0 };
 }

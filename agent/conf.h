@@ -62,6 +62,12 @@ struct config {
 	unsigned connection_limit;
 	unsigned per_ip_connection_limit;
 	unsigned connection_timeout; /* seconds */
+
+	/* The file's text as the command line loaded it (NULL: no file), so
+	 * that the daemon's evaluation jobs apply exactly what it loaded. */
+	char *text;
+	size_t text_len;
+	char *text_name;
 };
 
 int config_init_default(struct config *c) _warn_unused_result_;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "agent/daemon/daemon.h"
+#include "agent/daemon/job.h"
 #include "tests/daemon-fixture.h"
 #include "tests/tap.h"
 
@@ -31,8 +32,9 @@ static char run_dir[] = "/tmp/atrest-test-daemon-run-XXXXXX";
 static const char *mode = "fast";
 static int port_pipe[2];
 
-/* Runs in the evaluation child: what it learns does not come back, so the
- * variant follows from its inputs (the benchmark runs after the first). */
+/* Runs in the evaluation job (this program exec'd with --job): what it
+ * learns does not come back, so the variant follows from its inputs (the
+ * benchmark runs after the first). */
 static int test_evaluate(const struct gather_options *o, struct evaluation **ret)
 {
 	struct evaluation *e;
@@ -103,6 +105,12 @@ static _noreturn_ void daemon_child(char **argv)
 	static char *const listen[] = { (char *)"127.0.0.1:0", NULL };
 	struct config conf = { .listen = (char **)listen, .interval = 60 };
 	bool hang = streq(mode, "hang");
+	char self[PATH_MAX];
+	ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	_cleanup_free_ char *server = strprintf("%s/atrest-server", getenv("top_builddir") ?: ".");
+	char *job_command[] = { self, (char *)"--job", NULL };
+	char *server_command[] = { server, NULL };
+	char *wrapper[] = { getenv("ATREST_TEST_EMULATOR"), NULL };
 	struct daemon_options o = {
 		.conf = &conf,
 		.version = FIXTURE_VERSION,
@@ -114,10 +122,18 @@ static _noreturn_ void daemon_child(char **argv)
 		.bench_interval = 3600,
 		.journal_socket = "/nonexistent/atrest/socket",
 		.reload = test_reload,
-		.evaluate = test_evaluate,
-		.bench = test_bench,
 		.listening = test_listening,
+		.job_command = job_command,
+		.server_command = server_command,
+		.exec_wrapper = wrapper[0] && *wrapper[0] ? wrapper : NULL,
 	};
+
+	if (k <= 0 || !server)
+		_exit(2);
+	self[k] = '\0';
+	/* What the jobs need to know of this test. */
+	setenv("ATREST_TEST_DAEMON_MODE", mode, 1);
+	setenv("ATREST_TEST_DAEMON_RUN_DIR", run_dir, 1);
 
 	setenv("NOTIFY_SOCKET", notify_path, 1);
 	setenv("WATCHDOG_USEC", "200000", 1);
@@ -618,6 +634,13 @@ int main(int argc, char **argv)
 
 	if (argc == 8 && streq(argv[1], "--daemon-child"))
 		daemon_child(argv);
+	if (argc == 2 && streq(argv[1], "--job")) {
+		static const struct daemon_job_hooks hooks = { test_evaluate, test_bench };
+
+		mode = getenv("ATREST_TEST_DAEMON_MODE") ?: "fast";
+		snprintf(run_dir, sizeof(run_dir), "%s", getenv("ATREST_TEST_DAEMON_RUN_DIR") ?: "/");
+		return daemon_job_main(STDIN_FILENO, STDOUT_FILENO, &hooks);
+	}
 	test_pure();
 	nfd = notify_socket(npath, sizeof(npath));
 	fd = mkstemp(conf_path);

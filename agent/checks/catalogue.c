@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The check catalogue, result bookkeeping and the verdict. The checks
- * themselves live in check-node.c (IMDS/ARM facts), check-storage.c
- * (dm-crypt, temp disks, paths, swap) and check-bench.c. */
+/* The check catalogue (names, titles, default severities), result
+ * bookkeeping and the verdict: what the daemon's long-lived evaluator and
+ * the report renderers need without the checks themselves. Those live in
+ * node.c (IMDS/ARM facts), storage.c (dm-crypt, temp disks, paths, swap)
+ * and bench.c, and run.c runs them. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -11,20 +13,20 @@
 
 const struct check_desc check_catalogue[_CHECK_MAX] = {
 	[CHECK_HOST_EAH] = { CHECK_HOST_EAH, "host.encryption_at_host", "Encryption at host",
-			     SEV_CRITICAL, check_host_eah },
+			     SEV_CRITICAL },
 	[CHECK_DISK_CMK] = { CHECK_DISK_CMK, "disk.customer_managed_key",
-			     "Customer-managed key (DES)", SEV_INFO, check_disk_cmk },
+			     "Customer-managed key (DES)", SEV_INFO },
 	[CHECK_DISK_TEMP] = { CHECK_DISK_TEMP, "disk.temp_encrypted", "Temp disk encrypted",
-			      SEV_CRITICAL, check_disk_temp },
+			      SEV_CRITICAL },
 	[CHECK_DMCRYPT_CIPHER] = { CHECK_DMCRYPT_CIPHER, "dmcrypt.cipher",
-				   "dm-crypt cipher and key", SEV_CRITICAL, check_dmcrypt_cipher },
+				   "dm-crypt cipher and key", SEV_CRITICAL },
 	[CHECK_PATH_DMCRYPT] = { CHECK_PATH_DMCRYPT, "path.dm_crypt", "Required path on dm-crypt",
-				 SEV_CRITICAL, check_path_dmcrypt },
-	[CHECK_SWAP] = { CHECK_SWAP, "swap.encrypted", "Swap encrypted", SEV_WARNING, check_swap },
-	[CHECK_ADE] = { CHECK_ADE, "ade.active", "Azure Disk Encryption active", SEV_WARNING, check_ade },
+				 SEV_CRITICAL },
+	[CHECK_SWAP] = { CHECK_SWAP, "swap.encrypted", "Swap encrypted", SEV_WARNING },
+	[CHECK_ADE] = { CHECK_ADE, "ade.active", "Azure Disk Encryption active", SEV_WARNING },
 	[CHECK_IMDS_DISKS] = { CHECK_IMDS_DISKS, "imds.disks_match", "IMDS disks match devices",
-			       SEV_WARNING, check_imds_disks },
-	[CHECK_BENCH] = { CHECK_BENCH, "bench.aes_xts", "AES-XTS throughput", SEV_INFO, check_bench },
+			       SEV_WARNING },
+	[CHECK_BENCH] = { CHECK_BENCH, "bench.aes_xts", "AES-XTS throughput", SEV_INFO },
 };
 
 const char *check_name(enum check_id id)
@@ -97,18 +99,6 @@ void check_results_done(struct check_results *r)
 	}
 	free(r->v);
 	*r = (struct check_results){ 0 };
-}
-
-void checks_run(const struct facts *f, const struct policy *p, struct check_results *out)
-{
-	*out = (struct check_results){ 0 };
-	for (size_t i = 0; i < _CHECK_MAX; i++) {
-		size_t first = out->n;
-
-		check_catalogue[i].run(f, p, out);
-		for (size_t k = first; k < out->n; k++)
-			out->v[k].severity = p->severity[i];
-	}
 }
 
 const char *verdict_to_string(enum verdict v)

@@ -35,7 +35,6 @@ struct check_desc {
 	const char *name;  /* "host.encryption_at_host" */
 	const char *title; /* short human title */
 	enum severity default_severity;
-	void (*run)(const struct facts *f, const struct policy *p, struct check_results *out);
 };
 
 extern const struct check_desc check_catalogue[_CHECK_MAX];
@@ -46,6 +45,9 @@ const char *check_status_to_string(enum check_status s);
 
 /* Runs the whole catalogue in catalogue order. */
 void checks_run(const struct facts *f, const struct policy *p, struct check_results *out);
+/* One check of the catalogue (agent/checks/run.c). */
+void check_run_one(enum check_id id, const struct facts *f, const struct policy *p,
+		   struct check_results *out);
 void check_results_done(struct check_results *r);
 
 /* Appends one result (takes ownership of evidence; summary is formatted). */

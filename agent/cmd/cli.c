@@ -12,35 +12,6 @@
 
 #define F(x) (1u << (x))
 
-const struct command commands[] = {
-	{ "check", "evaluate this node once and print the result; exit code = verdict",
-	  "  --report-from SOURCE   with --format npd: judge the report the daemon published\n"
-	  "                         (http://HOST:PORT/report or an absolute file path)\n"
-	  "                         instead of evaluating\n",
-	  F(FORMAT_TEXT) | F(FORMAT_JSON) | F(FORMAT_PROM) | F(FORMAT_NPD), cmd_check },
-	{ "daemon", "evaluate every --interval, serve /metrics, write the journal",
-	  "  --role both|evaluator|server\n"
-	  "                         both (default): an evaluator that forks an unprivileged\n"
-	  "                         server; or one role alone (two containers or units\n"
-	  "                         sharing [daemon] runtime_dir)\n",
-	  F(FORMAT_TEXT), cmd_daemon },
-	{ "bench", "measure AES-XTS throughput (kernel dm-crypt path and OpenSSL)",
-	  "  --seconds S            CPU-seconds budget for the whole run (default 1)\n",
-	  F(FORMAT_TEXT) | F(FORMAT_JSON), cmd_bench },
-	{ "devices", "show each disk, its Azure role, its stack and its encryption", "",
-	  F(FORMAT_TEXT) | F(FORMAT_JSON), cmd_devices },
-	{ "imds", "show what IMDS (and ARM, when enabled) say about this node", "",
-	  F(FORMAT_TEXT) | F(FORMAT_JSON), cmd_imds },
-	{ "version", "print the version and the library versions", "",
-	  F(FORMAT_TEXT) | F(FORMAT_JSON), cmd_version },
-	{ "help", "list the commands", "", F(FORMAT_TEXT), cmd_help },
-	{ "vmss-extension", "VMSS extension handler: install, enable, disable, uninstall or update",
-	  "  ACTION                 install | enable | disable | uninstall | update\n",
-	  /* The handler writes the config itself: a broken file must not stop
-	   * it from reporting status. */
-	  F(FORMAT_TEXT), cmd_vmss_extension, 1, true, true },
-};
-const size_t n_commands = ARRAY_SIZE(commands);
 
 enum {
 	OPT_CONFIG = 0x100,
@@ -244,18 +215,66 @@ static int collect(struct cli *c, struct overrides *o, int opt, const char *arg)
 	return -EINVAL;
 }
 
-static int load_config(struct cli *c)
+/* The whole file, kept: the daemon hands its evaluation jobs the text it
+ * loaded, so that a job never reads a file changed since. */
+static int read_text(const char *path, char **ret, size_t *ret_len, char **ret_error)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	struct strbuf sb = { 0 };
+	char buf[4096];
+	size_t k;
+
+	if (!f) {
+		*ret_error = strprintf("%s: cannot read: %s", path, strerror(errno));
+		return -errno;
+	}
+	while ((k = fread(buf, 1, sizeof(buf), f)) > 0) {
+		if (sb.len + k > CLI_CONFIG_MAX_BYTES) {
+			strbuf_done(&sb);
+			*ret_error = strprintf("%s: larger than %u bytes", path, CLI_CONFIG_MAX_BYTES);
+			return -EFBIG;
+		}
+		strbuf_append_n(&sb, buf, k);
+	}
+	if (ferror(f) || strbuf_failed(&sb)) {
+		int r = ferror(f) ? -EIO : -ENOMEM;
+
+		strbuf_done(&sb);
+		*ret_error = strprintf("%s: cannot read: %s", path, strerror(-r));
+		return r;
+	}
+	*ret_len = sb.len;
+	*ret = sb.buf ? strbuf_steal(&sb) : strdup("");
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int load_config(struct cli *c, const struct cli_config_text *given)
 {
 	const char *path = c->config_path;
 	char *err = NULL;
 	int r;
 
+	if (given) {
+		/* A daemon job: exactly what the daemon loaded, no file. */
+		if (!given->text)
+			return 0;
+		path = given->name ? given->name : "configuration";
+		r = config_load_string(&c->conf, given->text, given->len, path, &err);
+		goto done;
+	}
 	if (!path) {
 		if (c->cmd->own_config || access(ATREST_DEFAULT_CONFIG, F_OK) < 0)
 			return 0;
 		path = ATREST_DEFAULT_CONFIG;
 	}
-	r = config_load_file(&c->conf, path, &err);
+	r = read_text(path, &c->conf.text, &c->conf.text_len, &err);
+	if (r >= 0) {
+		c->conf.text_name = strdup(path);
+		r = c->conf.text_name ? config_load_string(&c->conf, c->conf.text, c->conf.text_len,
+							   path, &err) :
+					-ENOMEM;
+	}
+done:
 	if (r < 0) {
 		usage_error(c, "%s", err ? err : "cannot load the configuration");
 		free(err);
@@ -358,6 +377,12 @@ static int parse_options(int argc, char **argv, struct cli *c, struct overrides 
 
 int cli_parse(int argc, char **argv, struct cli *c)
 {
+	return cli_parse_with_config(argc, argv, NULL, c);
+}
+
+int cli_parse_with_config(int argc, char **argv, const struct cli_config_text *given,
+			  struct cli *c)
+{
 	struct overrides o = { 0 };
 	int r;
 
@@ -380,7 +405,7 @@ int cli_parse(int argc, char **argv, struct cli *c)
 
 	r = parse_options(argc - 1, argv + 1, c, &o);
 	if (r == 0)
-		r = load_config(c);
+		r = load_config(c, given);
 	if (r == 0)
 		r = apply_overrides(c, &o);
 	if (r == 0)
@@ -404,6 +429,7 @@ void cli_done(struct cli *c)
 	free(c->report_from);
 	free(c->role);
 	free(c->args);
+
 	config_done(&c->conf);
 	*c = (struct cli){ 0 };
 }

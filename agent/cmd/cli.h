@@ -42,6 +42,16 @@ struct command {
  * 1 when help was printed, or a negative errno after printing a one-line
  * error on stderr. */
 int cli_parse(int argc, char **argv, struct cli *ret);
+/* As cli_parse, with the configuration file's text given instead of read
+ * (text NULL: no file), as the daemon passes it to its evaluation jobs. */
+struct cli_config_text {
+	const char *text;
+	size_t len;
+	const char *name;
+};
+int cli_parse_with_config(int argc, char **argv, const struct cli_config_text *given,
+			  struct cli *ret);
+#define CLI_CONFIG_MAX_BYTES (1u << 20)
 void cli_done(struct cli *c);
 void cli_print_help(FILE *out, const struct command *cmd);
 
@@ -56,6 +66,10 @@ int cmd_imds(struct cli *c);
 int cmd_version(struct cli *c);
 int cmd_help(struct cli *c);
 int cmd_vmss_extension(struct cli *c);
+/* Internal: one job of the daemon's evaluator (agent/daemon/job.h). */
+int cmd_job(struct cli *c);
+/* The command ATREST_EXEC_WRAPPER names, split (NULL: none). */
+int cmd_daemon_exec_wrapper(char ***ret);
 /* The daemon re-parses the command line on SIGHUP. */
 void cmd_daemon_set_argv(int argc, char **argv);
 

@@ -41,6 +41,9 @@ int http_parse_listen(const char *addr, char **ret_host, char **ret_port);
 #define HTTP_DEFAULT_PER_IP_LIMIT 16
 #define HTTP_DEFAULT_CONNECTION_TIMEOUT 5
 #define HTTP_CONNECTION_MEMORY 8192
+/* Evidence past its maximum age by this much that the evaluator did not
+ * re-render as unknown is not served at all (503). */
+#define HTTP_STALE_GRACE 30.0
 
 struct http_options {
 	char *const *listen;         /* addresses; each may resolve to several */

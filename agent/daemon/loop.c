@@ -1,24 +1,27 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* `atrest daemon`: the evaluator's main loop. It owns the schedule
- * (evaluation and benchmark timers, jittered), the signals (signalfd),
- * sd_notify, the journal, and the snapshot file the server reads. Each
- * evaluation runs in a child process under a hard deadline: the child
- * gathers, evaluates and renders, then passes the bodies and the state
- * that must outlive it (IMDS and ARM caches, the results for the journal
- * diff) back through a pipe and exits; a child that overruns is killed
- * with its process group. The benchmark runs in a worker thread (it is
- * CPU work with its own wall-time cap); no child is forked while it runs.
- * In role both, the server runs in a child forked first, before any
- * token or device is touched, that drops every privilege. */
+/* `atrest daemon`: the evaluator's main loop, in the small program
+ * atrest-evaluator (linked with libc, json-c, inih and libsystemd only).
+ * It owns the schedule (evaluation and benchmark timers, jittered), the
+ * signals (signalfd), sd_notify, the journal, and the snapshot file the
+ * server reads. Everything that needs the big libraries runs as a job
+ * (agent/daemon/job.h): a process exec'd from the atrest program that
+ * reads one request and writes one reply, under a hard deadline, killed
+ * with its process group when it overruns. What must outlive a job (IMDS
+ * and ARM caches, the benchmark result) is kept here as the opaque state
+ * the last job returned and handed to the next; the results are kept for
+ * the journal diff and the fail-closed rendering. One evaluation or
+ * benchmark job runs at a time; the rendering of stale evidence has its
+ * own slot, so that a hung evaluation cannot hold it back. In role both,
+ * the server (atrest-server) is forked and exec'd first, before any job
+ * runs, and drops every privilege itself. */
 #include "config.h"
 
 #include <fcntl.h>
 #include <malloc.h>
 #include <math.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
-#include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
@@ -30,21 +33,19 @@
 #include <time.h>
 
 #include "agent/daemon/daemon.h"
+#include "agent/daemon/results.h"
 #include "agent/daemon/server.h"
 #include "agent/daemon/snapshot.h"
 #include "agent/report/journal.h"
 #include "lib/json-util.h"
 #include "lib/log.h"
 
-/* IMDS answers are reused for this long (and the cache rate-limits). */
-#define DAEMON_IMDS_MAX_AGE 50.0
 /* STATUS= is refreshed this often so "last evaluation N s ago" stays true. */
 #define DAEMON_STATUS_PERIOD 5.0
-/* How long a stop waits for the benchmark thread before abandoning it. */
-#define DAEMON_STOP_GRACE_MS 500
-#define DAEMON_WORKER_NICE 10
-/* What an evaluation child may send back: bodies, results and caches. */
+/* What a job may send back: bodies, results and caches. */
 #define DAEMON_CHILD_MAX_BYTES (64u << 20)
+/* The rendering of stale evidence: a small job with a deadline of its own. */
+#define DAEMON_STALE_DEADLINE 30.0
 
 int daemon_role_from_string(const char *s, enum daemon_role *ret)
 {
@@ -59,20 +60,13 @@ int daemon_role_from_string(const char *s, enum daemon_role *ret)
 	return 0;
 }
 
-/* The benchmark, in a worker thread. */
-struct bench_job {
-	pthread_t thread;
-	int efd;
-	void (*bench)(const struct bench_options *o, struct bench_result *res);
-	struct bench_options bopts;
-	struct bench_result res;
-};
-
-/* An evaluation, in a child process. */
-struct eval_job {
+/* A job, in a child process. */
+struct job {
+	enum daemon_job_kind kind;
 	pid_t pid;
 	int fd;
 	double deadline; /* monotonic */
+	uint64_t generation; /* stale: the evaluation it renders */
 	struct strbuf buf;
 	bool overflow;
 };
@@ -83,29 +77,29 @@ struct daemon {
 	struct config *owned;      /* conf, when it came from a reload */
 	struct config *pending;    /* reloaded while a job ran */
 	struct journal_sink journal;
-	struct imds_cache *imds_cache;
-	struct arm_cache *arm_cache;
-	int sigfd, efd;
-	struct bench_job *bench_job;
-	struct eval_job *eval;
+	int sigfd;
+	struct job *job;   /* an evaluation or a benchmark */
+	struct job *stale; /* rendering stale evidence */
 	char *runtime_dir;
 	bool own_runtime_dir; /* created here, removed on exit */
 	pid_t server;
 
+	/* What jobs return and the next one gets: opaque here. */
+	json_object *imds_state, *arm_state, *bench_state;
+
 	/* The last good evaluation, as the parent keeps it. */
 	struct report prev; /* results and verdict only (no facts) */
 	bool have_prev;
+	uint64_t generation; /* good evaluations so far */
 	char *hostname;
 	struct snapshot_bodies bodies;
 	bool have_bodies;
 	double evaluated_at; /* Unix time of the evidence */
 	double last_eval_at; /* monotonic */
-	bool stale;
+	bool stale_served;
 	char *last_error; /* why the last evaluation failed; NULL after a good one */
 
-	struct bench_result bench;
-	bool have_bench;
-	double next_eval, next_bench, next_watchdog, next_status;
+	double next_eval, next_bench, next_watchdog, next_status, next_stale;
 	uint64_t watchdog_usec;
 	struct prom_self self;
 	unsigned short rand_state[3];
@@ -167,11 +161,11 @@ static double max_age_of(const struct daemon *d)
 }
 
 /* The slow timer; sooner after a run that other work kept from measuring. */
-static double bench_interval_of(const struct daemon *d, const struct bench_result *last)
+static double bench_interval_of(const struct daemon *d, bool skipped)
 {
 	double every = d->o->bench_interval > 0 ? d->o->bench_interval : DAEMON_DEFAULT_BENCH_INTERVAL;
 
-	if (last->samples_skipped)
+	if (skipped)
 		return MIN(every, DAEMON_BENCH_BUSY_RETRY);
 	return every;
 }
@@ -189,6 +183,18 @@ static void config_release(struct config *c)
 	free(c);
 }
 
+/* The ARM state holds the token: wipe its text before letting go. */
+static void state_put(json_object **p)
+{
+	json_object *t;
+
+	if (*p && json_object_object_get_ex(*p, "token", &t) &&
+	    json_object_is_type(t, json_type_string))
+		explicit_bzero((char *)json_object_get_string(t), (size_t)json_object_get_string_len(t));
+	json_object_put(*p);
+	*p = NULL;
+}
+
 /* ---- the snapshot file ---- */
 
 static void publish(struct daemon *d)
@@ -197,7 +203,7 @@ static void publish(struct daemon *d)
 		.published_at = now_real(),
 		.evaluated_at = d->have_bodies ? d->evaluated_at : 0,
 		.max_age = max_age_of(d),
-		.stale = d->stale,
+		.stale = d->stale_served,
 		.have_bodies = d->have_bodies,
 		.self = d->self,
 	};
@@ -207,130 +213,7 @@ static void publish(struct daemon *d)
 		log_error_errno(r, "daemon: cannot publish the snapshot in %s: %m", d->runtime_dir);
 }
 
-/* Every check of the last report as unknown: the evidence is too old to
- * stand behind a pass or a fail. */
-static int render_stale(struct daemon *d, double age)
-{
-	_cleanup_free_ char *reason = strprintf("evidence is %.0f s old: evaluations are failing: %s",
-						floor(age),
-						d->last_error ? d->last_error :
-								"no evaluation has finished since");
-	struct facts f = { 0 };
-	struct report r = { .facts = &f, .generated_at = time(NULL) };
-	struct snapshot_bodies b;
-	int k;
-
-	if (!reason)
-		return -ENOMEM;
-	f.hostname = d->hostname;
-	f.on_azure = TRI_UNKNOWN;
-	f.gathered_at = (time_t)d->evaluated_at;
-	f.imds = (struct imds_result){ .status = SOURCE_ERROR, .error = reason, .age = age };
-	f.arm_age = age;
-	f.arm = (struct arm_result){ .status = SOURCE_ERROR,
-				     .error = reason,
-				     .encryption_at_host = TRI_UNKNOWN };
-	f.block = f.mounts_src = f.swaps_src = (struct local_source){ SOURCE_ERROR, reason };
-	f.bench = (struct bench_result){ .status = SOURCE_OFF };
-	for (size_t i = 0; i < d->prev.results.n; i++) {
-		const struct check_result *c = &d->prev.results.v[i];
-		json_object *ev = json_object_new_object();
-
-		json_object_object_add(ev, "basis", json_object_new_string("stale evidence"));
-		json_object_object_add(ev, "evidence_age_seconds", json_object_new_double(floor(age)));
-		json_object_object_add(ev, "previous_status",
-				       json_object_new_string(check_status_to_string(c->status)));
-		check_results_add(&r.results, c->check, c->subject, CHECK_UNKNOWN, ev, "%s", reason);
-		if (r.results.n > 0)
-			r.results.v[r.results.n - 1].severity = c->severity;
-	}
-	r.verdict = verdict_compute(&r.results);
-	k = snapshot_bodies_render(&r, d->o->version ? d->o->version : PACKAGE_VERSION, &b);
-	report_done(&r);
-	if (k < 0)
-		return k;
-	snapshot_bodies_done(&d->bodies);
-	d->bodies = b;
-	return 0;
-}
-
-/* Fails closed once the evidence is older than the maximum age; re-renders
- * while stale so the age in each reason stays true. */
-static void check_staleness(struct daemon *d, bool force)
-{
-	double age = now_real() - d->evaluated_at;
-
-	if (!d->have_bodies || !d->have_prev || age <= max_age_of(d))
-		return;
-	if (d->stale && !force)
-		return;
-	if (!d->stale)
-		journal_log_event(&d->journal, ATREST_MESSAGE_EVALUATION_FAILED, LOG_ERR,
-				  "evidence is %.0f s old (more than %.0f s): every check is now "
-				  "served as unknown",
-				  age, max_age_of(d));
-	if (render_stale(d, age) < 0)
-		return;
-	d->stale = true;
-	publish(d);
-}
-
-/* ---- the benchmark thread ---- */
-
-static void *bench_main(void *p)
-{
-	struct bench_job *j = p;
-	uint64_t one = 1;
-
-	if (setpriority(PRIO_PROCESS, (id_t)thread_id(), DAEMON_WORKER_NICE) < 0)
-		log_debug_errno(errno, "daemon: cannot lower the worker's priority: %m");
-	j->bench(&j->bopts, &j->res);
-	if (write(j->efd, &one, sizeof(one)) < 0)
-		log_debug_errno(errno, "daemon: cannot signal job completion: %m");
-	return NULL;
-}
-
-static int bench_start(struct daemon *d)
-{
-	struct bench_job *j = calloc(1, sizeof(*j));
-	int r;
-
-	if (!j)
-		return -ENOMEM;
-	j->efd = d->efd;
-	j->bench = d->o->bench ? d->o->bench : bench_run;
-	/* The defaults (all threads, SCHED_IDLE, yielding to other work), cut
-	 * short so that a busy node does not hold evaluations back for long. */
-	bench_options_init(&j->bopts);
-	j->bopts.max_wall = DAEMON_BENCH_MAX_WALL;
-	r = -pthread_create(&j->thread, NULL, bench_main, j);
-	if (r < 0) {
-		free(j);
-		return log_error_errno(r, "daemon: cannot start a worker thread: %m");
-	}
-	d->bench_job = j;
-	return 0;
-}
-
-/* ---- the evaluation child ---- */
-
-static json_object *results_json(const struct report *r)
-{
-	json_object *a = json_object_new_array();
-
-	for (size_t i = 0; i < r->results.n; i++) {
-		const struct check_result *c = &r->results.v[i];
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "check", json_object_new_int((int)c->check));
-		json_object_object_add(o, "subject", json_object_new_string(c->subject));
-		json_object_object_add(o, "status", json_object_new_int((int)c->status));
-		json_object_object_add(o, "severity", json_object_new_int((int)c->severity));
-		json_object_object_add(o, "summary", json_object_new_string(c->summary));
-		json_object_array_add(a, o);
-	}
-	return a;
-}
+/* ---- jobs ---- */
 
 static int write_all(int fd, const char *p, size_t len)
 {
@@ -347,95 +230,163 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-/* In the child: evaluate, render, send everything back, exit. */
-static _noreturn_ void eval_child(struct daemon *d, int fd)
+static void add_ref(json_object *o, const char *key, json_object *v)
 {
-	struct gather_options g = {
-		.conf = d->conf,
-		.sr = d->o->sr,
-		.no_bench = d->o->no_bench,
-		.bench = d->have_bench ? &d->bench : NULL,
-		.imds_cache = d->imds_cache,
-		.arm_cache = d->arm_cache,
-	};
-	int (*eval)(const struct gather_options *,
-		    struct evaluation **) = d->o->evaluate ? d->o->evaluate : evaluate;
-	struct evaluation *ev = NULL;
-	struct snapshot_bodies b = { 0 };
-	json_object *o = json_object_new_object(), *arm;
-	const char *text;
-	int r;
-
-	if (setpriority(PRIO_PROCESS, 0, DAEMON_WORKER_NICE) < 0)
-		log_debug_errno(errno, "daemon: cannot lower the evaluation's priority: %m");
-	r = eval(&g, &ev);
-	if (r >= 0)
-		r = snapshot_bodies_render(&ev->report,
-					   d->o->version ? d->o->version : PACKAGE_VERSION, &b);
-	json_object_object_add(o, "r", json_object_new_int(r));
-	if (r >= 0) {
-		json_object_object_add(o, "report", json_object_new_string(b.report));
-		json_object_object_add(o, "metrics_text",
-				       json_object_new_string(b.prom[PROM_FORMAT_TEXT]));
-		json_object_object_add(o, "metrics_openmetrics",
-				       json_object_new_string(b.prom[PROM_FORMAT_OPENMETRICS]));
-		json_object_object_add(o, "html", json_object_new_string(b.html));
-		json_object_object_add(o, "results", results_json(&ev->report));
-		json_object_object_add(o, "verdict", json_object_new_int((int)ev->report.verdict));
-		json_object_object_add(o, "hostname", json_string_or_null(ev->facts.hostname));
-		json_object_object_add(o, "generated_at",
-				       json_object_new_int64((int64_t)ev->report.generated_at));
-	}
-	json_object_object_add(o, "imds_cache", imds_cache_export(d->imds_cache));
-	arm = arm_cache_export(d->arm_cache);
-	json_object_object_add(o, "arm_cache", arm);
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	if (!text || write_all(fd, text, strlen(text)) < 0)
-		_exit(1);
-	arm_cache_state_wipe(arm);
-	_exit(0);
+	if (v)
+		json_object_object_add(o, key, json_object_get(v));
 }
 
-static int eval_start(struct daemon *d)
+/* The request: the daemon's command line and configuration text, then
+ * what the kind needs. */
+static json_object *job_request(struct daemon *d, enum daemon_job_kind kind)
 {
-	struct eval_job *j = calloc(1, sizeof(*j));
-	int p[2];
+	static char *const default_argv[] = { (char *)"atrest", (char *)"daemon", NULL };
+	char *const *argv = d->o->argv ? d->o->argv : default_argv;
+	json_object *o = json_object_new_object(), *a = json_object_new_array(), *c;
+
+	if (!o || !a) {
+		json_object_put(o);
+		json_object_put(a);
+		return NULL;
+	}
+	json_object_object_add(o, "kind", json_object_new_string(daemon_job_kind_to_string(kind)));
+	for (char *const *v = argv; *v; v++)
+		json_object_array_add(a, json_object_new_string(*v));
+	json_object_object_add(o, "argv", a);
+	if (d->conf->text) {
+		c = json_object_new_object();
+		json_object_object_add(c, "text",
+				       json_object_new_string_len(d->conf->text, (int)d->conf->text_len));
+		json_object_object_add(c, "name", json_string_or_null(d->conf->text_name));
+		json_object_object_add(o, "config", c);
+	}
+	json_object_object_add(o, "version",
+			       json_object_new_string(d->o->version ? d->o->version : PACKAGE_VERSION));
+	if (kind == DAEMON_JOB_EVALUATE) {
+		add_ref(o, "imds_cache", d->imds_state);
+		add_ref(o, "arm_cache", d->arm_state);
+		add_ref(o, "bench", d->bench_state);
+	} else if (kind == DAEMON_JOB_BENCH) {
+		json_object_object_add(o, "max_wall", json_object_new_double(DAEMON_BENCH_MAX_WALL));
+	} else {
+		double age = now_real() - d->evaluated_at;
+		_cleanup_free_ char *reason =
+			strprintf("evidence is %.0f s old: evaluations are failing: %s", floor(age),
+				  d->last_error ? d->last_error : "no evaluation has finished since");
+
+		json_object_object_add(o, "results", daemon_results_to_json(&d->prev.results));
+		json_object_object_add(o, "verdict", json_object_new_int((int)d->prev.verdict));
+		json_object_object_add(o, "hostname", json_string_or_null(d->hostname));
+		json_object_object_add(o, "evaluated_at", json_object_new_double(d->evaluated_at));
+		json_object_object_add(o, "age", json_object_new_double(age));
+		json_object_object_add(o, "reason", json_string_or_null(reason));
+	}
+	return o;
+}
+
+/* The request in a memory file the job reads as its standard input:
+ * writing it never blocks on the job. */
+static int request_fd(struct daemon *d, enum daemon_job_kind kind)
+{
+	_cleanup_json_ json_object *req = job_request(d, kind);
+	const char *text;
+	size_t len;
+	int fd, r;
+
+	if (!req)
+		return -ENOMEM;
+	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	if (!text)
+		return -ENOMEM;
+	len = strlen(text);
+	fd = memfd_create("atrest-job", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, text, len);
+	explicit_bzero((char *)text, len); /* it holds the token */
+	if (r >= 0 && lseek(fd, 0, SEEK_SET) < 0)
+		r = -errno;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Exec's wrapper + command, or reports why not and exits 127. */
+static _noreturn_ void exec_command(char *const *wrapper, char *const *command)
+{
+	char **argv = NULL;
+
+	for (char *const *v = wrapper; v && *v; v++)
+		strv_extend(&argv, *v);
+	for (char *const *v = command; v && *v; v++)
+		strv_extend(&argv, *v);
+	if (argv && argv[0])
+		execv(argv[0], argv);
+	fprintf(stderr, "atrest: cannot run %s: %s\n", argv && argv[0] ? argv[0] : "(nothing)",
+		strerror(errno));
+	_exit(127);
+}
+
+static struct job *job_start(struct daemon *d, enum daemon_job_kind kind, double deadline)
+{
+	struct job *j;
+	int p[2], in;
 	pid_t pid;
 
-	if (!j)
-		return -ENOMEM;
-	if (pipe2(p, O_CLOEXEC) < 0) {
+	if (!d->o->job_command || !d->o->job_command[0]) {
+		log_error("daemon: no program to run jobs with");
+		return NULL;
+	}
+	in = request_fd(d, kind);
+	if (in < 0) {
+		log_error_errno(in, "daemon: cannot prepare the %s job: %m",
+				daemon_job_kind_to_string(kind));
+		return NULL;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j || pipe2(p, O_CLOEXEC) < 0) {
+		log_error_errno(j ? errno : ENOMEM, "daemon: cannot start a job: %m");
 		free(j);
-		return log_error_errno(errno, "daemon: pipe: %m");
+		close(in);
+		return NULL;
 	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
+		log_error_errno(errno, "daemon: cannot fork a job: %m");
 		close(p[0]);
 		close(p[1]);
+		close(in);
 		free(j);
-		return log_error_errno(errno, "daemon: cannot fork an evaluation: %m");
+		return NULL;
 	}
 	if (pid == 0) {
-		close(p[0]);
-		free(j); /* the parent's record of this child */
 		/* Its own process group, so that a kill reaches anything it
 		 * started; it dies with the daemon. */
 		setpgid(0, 0);
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		eval_child(d, p[1]);
+		if (dup2(in, STDIN_FILENO) < 0 || dup2(p[1], STDOUT_FILENO) < 0)
+			_exit(127);
+		unsetenv("NOTIFY_SOCKET");
+		unsetenv("WATCHDOG_USEC");
+		unsetenv("WATCHDOG_PID");
+		exec_command(d->o->exec_wrapper, d->o->job_command);
 	}
 	setpgid(pid, pid); /* the child does it too: whichever runs first */
+	close(in);
 	close(p[1]);
 	(void)fcntl(p[0], F_SETFL, O_NONBLOCK);
+	j->kind = kind;
 	j->pid = pid;
 	j->fd = p[0];
-	j->deadline = now_mono() + deadline_of(d);
-	d->eval = j;
-	return 0;
+	j->deadline = now_mono() + deadline;
+	j->generation = d->generation;
+	return j;
 }
 
-static void eval_job_free(struct eval_job *j)
+static void job_free(struct job *j)
 {
 	if (!j)
 		return;
@@ -448,12 +399,152 @@ static void eval_job_free(struct eval_job *j)
 	free(j);
 }
 
-static void eval_kill(struct eval_job *j)
+static void job_kill(struct job *j)
 {
 	kill(-j->pid, SIGKILL);
 	kill(j->pid, SIGKILL);
 	while (waitpid(j->pid, NULL, 0) < 0 && errno == EINTR)
 		;
+}
+
+/* Reads what the job sent so far; returns true at EOF. */
+static bool job_read(struct job *j)
+{
+	char buf[65536];
+
+	for (;;) {
+		ssize_t k = read(j->fd, buf, sizeof(buf));
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return errno != EAGAIN;
+		if (k == 0)
+			return true;
+		if (j->buf.len + (size_t)k > DAEMON_CHILD_MAX_BYTES) {
+			j->overflow = true;
+			kill(-j->pid, SIGKILL);
+			return true;
+		}
+		strbuf_append_n(&j->buf, buf, (size_t)k);
+		if (strbuf_failed(&j->buf)) {
+			j->overflow = true;
+			kill(-j->pid, SIGKILL);
+			return true;
+		}
+	}
+}
+
+/* Reaps a job that closed its end; returns its reply, or NULL after
+ * putting into *ret_error why there is none. */
+static json_object *job_reap(struct daemon *d, struct job *j, char **ret_error)
+{
+	_cleanup_(json_tokener_freep) json_tokener *tok = json_tokener_new();
+	struct rusage ru = { 0 };
+	json_object *o;
+	int status = 0;
+
+	*ret_error = NULL;
+	while (wait4(j->pid, &status, 0, &ru) < 0 && errno == EINTR)
+		;
+	if (j->kind == DAEMON_JOB_EVALUATE)
+		d->self.evaluation_max_rss_bytes = (uint64_t)ru.ru_maxrss * 1024;
+	kill(-j->pid, SIGKILL); /* anything it left behind */
+	if (j->overflow)
+		*ret_error = strprintf("the %s process sent more than %u bytes",
+				       daemon_job_kind_to_string(j->kind), DAEMON_CHILD_MAX_BYTES);
+	else if (WIFSIGNALED(status))
+		*ret_error = strprintf("the %s process died of signal %d (%s)",
+				       daemon_job_kind_to_string(j->kind), WTERMSIG(status),
+				       strsignal(WTERMSIG(status)));
+	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		*ret_error = strprintf("the %s process exited with status %d",
+				       daemon_job_kind_to_string(j->kind),
+				       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	if (*ret_error)
+		return NULL;
+	o = tok ? json_tokener_parse_ex(tok, j->buf.buf ? j->buf.buf : "", (int)j->buf.len) : NULL;
+	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
+	    !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		*ret_error = strprintf("the %s process sent a malformed reply",
+				       daemon_job_kind_to_string(j->kind));
+		return NULL;
+	}
+	return o;
+}
+
+/* Every body of a reply, or -EBADMSG. */
+static int bodies_from_reply(json_object *o, struct snapshot_bodies *ret)
+{
+	struct snapshot_bodies b = { 0 };
+
+	b.report = strdup_or_null(daemon_json_string(o, "report"));
+	b.prom[PROM_FORMAT_TEXT] = strdup_or_null(daemon_json_string(o, "metrics_text"));
+	b.prom[PROM_FORMAT_OPENMETRICS] = strdup_or_null(daemon_json_string(o, "metrics_openmetrics"));
+	b.html = strdup_or_null(daemon_json_string(o, "html"));
+	if (!b.report || !b.prom[0] || !b.prom[1] || !b.html) {
+		snapshot_bodies_done(&b);
+		return -EBADMSG;
+	}
+	*ret = b;
+	return 0;
+}
+
+/* Fails closed once the evidence is older than the maximum age: a job
+ * renders every check of the last report as unknown; it runs again while
+ * stale so the age in each reason stays true. */
+static void check_staleness(struct daemon *d, bool force)
+{
+	double age = now_real() - d->evaluated_at, now = now_mono();
+
+	if (!d->have_bodies || !d->have_prev || age <= max_age_of(d) || d->stale)
+		return;
+	if (d->stale_served && !force && now < d->next_stale)
+		return;
+	if (!d->stale_served && d->next_stale == 0)
+		journal_log_event(&d->journal, ATREST_MESSAGE_EVALUATION_FAILED, LOG_ERR,
+				  "evidence is %.0f s old (more than %.0f s): every check is now "
+				  "served as unknown",
+				  age, max_age_of(d));
+	d->stale = job_start(d, DAEMON_JOB_STALE, DAEMON_STALE_DEADLINE);
+	/* Retry in a second if it could not start; else re-render after an
+	 * interval (or when a job ends: force). */
+	d->next_stale = now + (d->stale ? interval_of(d) : 1.0);
+}
+
+static void stale_finished(struct daemon *d, bool timed_out)
+{
+	struct job *j = TAKE_PTR(d->stale);
+	_cleanup_free_ char *err = NULL;
+	_cleanup_json_ json_object *o = NULL;
+	struct snapshot_bodies b;
+
+	if (timed_out) {
+		job_kill(j);
+		err = strdup("it overran its deadline and was killed");
+	} else
+		o = job_reap(d, j, &err);
+	if (o && (daemon_json_int(o, "r", -1) < 0 || bodies_from_reply(o, &b) < 0)) {
+		free(err);
+		err = strdup("it sent no bodies");
+		json_object_put(TAKE_PTR(o));
+	}
+	if (!o) {
+		/* The server stops serving the old evidence by itself past the
+		 * maximum age and a grace (HTTP_STALE_GRACE); try again. */
+		log_error("daemon: cannot render the stale evidence as unknown: %s",
+			  err ? err : "out of memory");
+		d->next_stale = now_mono() + 1.0;
+	} else if (j->generation != d->generation) {
+		snapshot_bodies_done(&b); /* a good evaluation finished meanwhile */
+	} else {
+		snapshot_bodies_done(&d->bodies);
+		d->bodies = b;
+		d->stale_served = true;
+		publish(d);
+	}
+	job_free(j);
 }
 
 static void notify_status(struct daemon *d, const char *extra)
@@ -483,92 +574,37 @@ static void eval_failed(struct daemon *d, const char *fmt, ...)
 			  msg ? msg : "out of memory");
 }
 
-static const char *get_string(json_object *o, const char *key)
+/* Keeps what a job returned for the next one. */
+static void keep_state(json_object *o, const char *key, json_object **dst)
 {
 	json_object *v;
 
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_object))
+		return;
+	state_put(dst);
+	*dst = json_object_get(v);
 }
 
-static int64_t get_int(json_object *o, const char *key, int64_t def)
+/* A finished evaluation's reply: caches first (even a failed evaluation
+ * may have refreshed them), then the report. */
+static void eval_message(struct daemon *d, json_object *o)
 {
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-		return def;
-	return json_object_get_int64(v);
-}
-
-/* The results, as the parent keeps them for the journal diff and the
- * fail-closed rendering. */
-static int results_from_json(json_object *a, enum verdict verdict, struct report *ret)
-{
-	struct report r = { .verdict = verdict };
-
-	if (!json_object_is_type(a, json_type_array))
-		return -EBADMSG;
-	for (size_t i = 0; i < json_object_array_length(a); i++) {
-		json_object *c = json_object_array_get_idx(a, i);
-		int64_t id = get_int(c, "check", -1), st = get_int(c, "status", -1),
-			sev = get_int(c, "severity", -1);
-		const char *subject = get_string(c, "subject"), *summary = get_string(c, "summary");
-
-		if (id < 0 || id >= _CHECK_MAX || st < 0 || st >= _CHECK_STATUS_MAX || sev < 0 ||
-		    sev > SEV_IGNORE || !subject || !summary) {
-			report_done(&r);
-			return -EBADMSG;
-		}
-		check_results_add(&r.results, (enum check_id)id, subject, (enum check_status)st,
-				  json_object_new_object(), "%s", summary);
-		if (r.results.n == 0 || r.results.v[r.results.n - 1].check != (enum check_id)id) {
-			report_done(&r);
-			return -ENOMEM;
-		}
-		r.results.v[r.results.n - 1].severity = (enum severity)sev;
-	}
-	*ret = r;
-	return 0;
-}
-
-/* A finished child's message: caches first (even a failed evaluation may
- * have refreshed them), then the report. */
-static void eval_message(struct daemon *d, struct eval_job *j)
-{
-	_cleanup_(json_tokener_freep) json_tokener *tok = json_tokener_new();
-	_cleanup_json_ json_object *o = NULL;
-	json_object *v;
 	struct report cur = { 0 };
 	struct snapshot_bodies b = { 0 };
 	struct journal_diff diff;
+	json_object *v = NULL;
 	int64_t r;
 
-	if (!tok)
-		return eval_failed(d, "out of memory");
-	o = json_tokener_parse_ex(tok, j->buf.buf ? j->buf.buf : "", (int)j->buf.len);
-	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
-	    !json_object_is_type(o, json_type_object))
-		return eval_failed(d, "the evaluation process sent a malformed result");
-	if (json_object_object_get_ex(o, "imds_cache", &v) && v)
-		imds_cache_import(d->imds_cache, v);
-	if (json_object_object_get_ex(o, "arm_cache", &v) && v) {
-		arm_cache_import(d->arm_cache, v);
-		arm_cache_state_wipe(v);
-	}
-	r = get_int(o, "r", -EBADMSG);
+	keep_state(o, "imds_cache", &d->imds_state);
+	keep_state(o, "arm_cache", &d->arm_state);
+	r = daemon_json_int(o, "r", -EBADMSG);
 	if (r < 0)
 		return eval_failed(d, "%s", strerror((int)-r));
 	json_object_object_get_ex(o, "results", &v);
-	if (results_from_json(v, (enum verdict)get_int(o, "verdict", VERDICT_INDETERMINATE), &cur) < 0)
+	if (daemon_results_from_json(v, (enum verdict)daemon_json_int(o, "verdict", -1), &cur) < 0)
 		return eval_failed(d, "the evaluation process sent malformed results");
-	b.report = strdup_or_null(get_string(o, "report"));
-	b.prom[PROM_FORMAT_TEXT] = strdup_or_null(get_string(o, "metrics_text"));
-	b.prom[PROM_FORMAT_OPENMETRICS] = strdup_or_null(get_string(o, "metrics_openmetrics"));
-	b.html = strdup_or_null(get_string(o, "html"));
-	if (!b.report || !b.prom[0] || !b.prom[1] || !b.html) {
-		snapshot_bodies_done(&b);
-		report_done(&cur);
+	if (bodies_from_reply(o, &b) < 0) {
+		check_results_done(&cur.results);
 		return eval_failed(d, "the evaluation process sent no bodies");
 	}
 	d->self.evaluations_total++;
@@ -576,21 +612,38 @@ static void eval_message(struct daemon *d, struct eval_job *j)
 		journal_log_diff(&d->journal, &diff);
 		journal_diff_done(&diff);
 	}
-	report_done(&d->prev);
+	check_results_done(&d->prev.results);
 	d->prev = cur;
 	d->have_prev = true;
+	d->generation++;
 	free(d->hostname);
-	d->hostname = strdup_or_null(get_string(o, "hostname"));
+	d->hostname = strdup_or_null(daemon_json_string(o, "hostname"));
 	snapshot_bodies_done(&d->bodies);
 	d->bodies = b;
 	d->have_bodies = true;
 	d->evaluated_at = now_real();
 	d->last_eval_at = now_mono();
-	d->stale = false;
+	d->stale_served = false;
+	d->next_stale = 0;
 	free(d->last_error);
 	d->last_error = NULL;
 	notify_status(d, d->ready ? NULL : "READY=1\n");
 	d->ready = true;
+}
+
+static void bench_message(struct daemon *d, json_object *o)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, "bench", &v) || !json_object_is_type(v, json_type_object)) {
+		log_error("daemon: the benchmark process sent no result");
+		d->next_bench = now_mono() + jittered(d, DAEMON_BENCH_BUSY_RETRY);
+		return;
+	}
+	json_object_put(d->bench_state);
+	d->bench_state = json_object_get(v);
+	d->next_bench = now_mono() + jittered(d, bench_interval_of(d, daemon_json_int(o, "samples_skipped", 0) > 0));
+	d->next_eval = now_mono(); /* show the new figure */
 }
 
 static void apply_config(struct daemon *d, struct config *c)
@@ -611,90 +664,43 @@ static void after_job(struct daemon *d)
 	malloc_trim(0);
 }
 
-/* The child closed its end: it has exited or is about to. */
-static void eval_finished(struct daemon *d)
+/* The job closed its end: it has exited or is about to. */
+static void job_finished(struct daemon *d)
 {
-	struct eval_job *j = TAKE_PTR(d->eval);
-	struct rusage ru = { 0 };
-	int status = 0;
+	struct job *j = TAKE_PTR(d->job);
+	_cleanup_free_ char *err = NULL;
+	_cleanup_json_ json_object *o = job_reap(d, j, &err);
 
-	while (wait4(j->pid, &status, 0, &ru) < 0 && errno == EINTR)
-		;
-	d->self.evaluation_max_rss_bytes = (uint64_t)ru.ru_maxrss * 1024;
-	kill(-j->pid, SIGKILL); /* anything it left behind */
-	if (j->overflow)
-		eval_failed(d, "the evaluation process sent more than %u bytes",
-			    DAEMON_CHILD_MAX_BYTES);
-	else if (WIFSIGNALED(status))
-		eval_failed(d, "the evaluation process died of signal %d (%s)", WTERMSIG(status),
-			    strsignal(WTERMSIG(status)));
-	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		eval_failed(d, "the evaluation process exited with status %d",
-			    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	if (j->kind == DAEMON_JOB_BENCH) {
+		if (o)
+			bench_message(d, o);
+		else {
+			log_error("daemon: benchmark failed: %s", err ? err : "out of memory");
+			d->next_bench = now_mono() + jittered(d, DAEMON_BENCH_BUSY_RETRY);
+		}
+	} else if (o)
+		eval_message(d, o);
 	else
-		eval_message(d, j);
-	eval_job_free(j);
+		eval_failed(d, "%s", err ? err : "out of memory");
+	job_free(j);
 	after_job(d);
 }
 
-static void eval_timeout(struct daemon *d)
+static void job_timeout(struct daemon *d)
 {
-	struct eval_job *j = TAKE_PTR(d->eval);
+	struct job *j = TAKE_PTR(d->job);
 
-	eval_kill(j);
-	eval_job_free(j);
-	d->self.evaluation_timeouts_total++;
-	eval_failed(d, "the evaluation overran its %g s deadline and was killed", deadline_of(d));
-	after_job(d);
-}
-
-/* Reads what the child sent so far; returns true at EOF. */
-static bool eval_read(struct daemon *d)
-{
-	struct eval_job *j = d->eval;
-	char buf[65536];
-
-	for (;;) {
-		ssize_t k = read(j->fd, buf, sizeof(buf));
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return errno != EAGAIN;
-		if (k == 0)
-			return true;
-		if (j->buf.len + (size_t)k > DAEMON_CHILD_MAX_BYTES) {
-			j->overflow = true;
-			kill(-j->pid, SIGKILL);
-			return true;
-		}
-		strbuf_append_n(&j->buf, buf, (size_t)k);
-		if (strbuf_failed(&j->buf)) {
-			j->overflow = true;
-			kill(-j->pid, SIGKILL);
-			return true;
-		}
+	job_kill(j);
+	if (j->kind == DAEMON_JOB_BENCH) {
+		log_error("daemon: the benchmark overran its deadline and was killed");
+		d->next_bench = now_mono() + jittered(d, DAEMON_BENCH_BUSY_RETRY);
+	} else {
+		d->self.evaluation_timeouts_total++;
+		eval_failed(d, "the evaluation overran its %g s deadline and was killed",
+			    deadline_of(d));
 	}
-}
-
-static void bench_done(struct daemon *d)
-{
-	struct bench_job *j = TAKE_PTR(d->bench_job);
-	uint64_t n;
-
-	if (read(d->efd, &n, sizeof(n)) < 0)
-		log_debug_errno(errno, "daemon: eventfd: %m");
-	pthread_join(j->thread, NULL);
-	if (d->have_bench)
-		bench_result_done(&d->bench);
-	d->bench = j->res;
-	d->have_bench = true;
-	d->next_bench = now_mono() + jittered(d, bench_interval_of(d, &d->bench));
-	d->next_eval = now_mono(); /* show the new figure */
-	free(j);
-	if (d->pending)
-		apply_config(d, TAKE_PTR(d->pending));
-	malloc_trim(0);
+	job_free(j);
+	after_job(d);
 }
 
 static bool strv_equal(char *const *a, char *const *b)
@@ -730,7 +736,7 @@ static void reload(struct daemon *d)
 				  strv_equal(c->listen, d->conf->listen) ?
 					  "" :
 					  "; new listen addresses take effect on restart");
-		if (d->eval || d->bench_job) {
+		if (d->job) {
 			config_release(d->pending);
 			d->pending = c;
 		} else
@@ -778,28 +784,32 @@ static int handle_signal(struct daemon *d)
 
 static void schedule(struct daemon *d, double now)
 {
-	int r = 0;
-
-	if (d->eval || d->bench_job)
+	if (d->job)
 		return;
-	if (d->ready && !d->o->no_bench && now >= d->next_bench)
-		r = bench_start(d);
-	else if (now >= d->next_eval) {
-		r = eval_start(d);
-		d->next_eval = now + jittered(d, interval_of(d));
+	if (d->ready && !d->o->no_bench && now >= d->next_bench) {
+		d->job = job_start(d, DAEMON_JOB_BENCH, DAEMON_BENCH_MAX_WALL + deadline_of(d));
+		if (!d->job) /* retry later */
+			d->next_bench = now + jittered(d, DAEMON_BENCH_BUSY_RETRY);
+	} else if (now >= d->next_eval) {
+		d->job = job_start(d, DAEMON_JOB_EVALUATE, deadline_of(d));
+		if (!d->job) {
+			eval_failed(d, "the evaluation process could not be started");
+			d->next_eval = now + 1; /* retry on the next tick */
+		} else
+			d->next_eval = now + jittered(d, interval_of(d));
 	}
-	if (r < 0) /* retry on the next tick */
-		d->next_eval = now + 1;
 }
 
 static int poll_timeout_ms(const struct daemon *d, double now)
 {
 	double next = now + 1.0; /* check staleness at least every second */
 
-	if (!d->eval && !d->bench_job)
+	if (!d->job)
 		next = MIN(next, MIN(d->next_eval, d->o->no_bench || !d->ready ? next : d->next_bench));
-	if (d->eval)
-		next = MIN(next, d->eval->deadline);
+	if (d->job)
+		next = MIN(next, d->job->deadline);
+	if (d->stale)
+		next = MIN(next, d->stale->deadline);
 	if (d->watchdog_usec)
 		next = MIN(next, d->next_watchdog);
 	return next <= now ? 0 : (int)ceil((next - now) * 1000);
@@ -819,17 +829,16 @@ static void housekeeping(struct daemon *d, double now)
 static int main_loop(struct daemon *d)
 {
 	for (;;) {
-		struct pollfd p[] = {
+		struct pollfd p[3] = {
 			{ d->sigfd, POLLIN, 0 },
-			{ d->efd, POLLIN, 0 },
-			{ d->eval ? d->eval->fd : -1, POLLIN, 0 },
 		};
 		double now = now_mono();
 		int r;
 
 		housekeeping(d, now);
 		schedule(d, now);
-		p[2].fd = d->eval ? d->eval->fd : -1;
+		p[1] = (struct pollfd){ d->job ? d->job->fd : -1, POLLIN, 0 };
+		p[2] = (struct pollfd){ d->stale ? d->stale->fd : -1, POLLIN, 0 };
 		if (poll(p, 3, poll_timeout_ms(d, now_mono())) < 0 && errno != EINTR)
 			return log_error_errno(errno, "daemon: poll: %m");
 		if (p[0].revents & POLLIN) {
@@ -837,35 +846,28 @@ static int main_loop(struct daemon *d)
 			if (r != 0)
 				return r < 0 ? r : 0;
 		}
-		if ((p[1].revents & POLLIN) && d->bench_job)
-			bench_done(d);
-		if (d->eval && (p[2].revents & (POLLIN | POLLHUP | POLLERR)) && eval_read(d))
-			eval_finished(d);
-		else if (d->eval && now_mono() >= d->eval->deadline)
-			eval_timeout(d);
+		if (d->job && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) && job_read(d->job))
+			job_finished(d);
+		else if (d->job && now_mono() >= d->job->deadline)
+			job_timeout(d);
+		if (d->stale && (p[2].revents & (POLLIN | POLLHUP | POLLERR)) && job_read(d->stale))
+			stale_finished(d, false);
+		else if (d->stale && now_mono() >= d->stale->deadline)
+			stale_finished(d, true);
 	}
 }
 
-/* A stop kills a running evaluation at once and waits briefly for the
- * benchmark thread (abandoned past that: the process is exiting). */
+/* A stop kills the running jobs at once. */
 static void stop_jobs(struct daemon *d)
 {
-	struct pollfd p = { d->efd, POLLIN, 0 };
-
-	if (d->eval) {
-		eval_kill(d->eval);
-		eval_job_free(TAKE_PTR(d->eval));
+	if (d->job) {
+		job_kill(d->job);
+		job_free(TAKE_PTR(d->job));
 	}
-	if (!d->bench_job)
-		return;
-	if (poll(&p, 1, DAEMON_STOP_GRACE_MS) > 0) {
-		bench_done(d);
-		return;
+	if (d->stale) {
+		job_kill(d->stale);
+		job_free(TAKE_PTR(d->stale));
 	}
-	log_warning("daemon: abandoning the running benchmark");
-	pthread_detach(d->bench_job->thread);
-	d->bench_job = NULL;
-	d->efd = -1; /* the worker may still write to it */
 }
 
 static void stop_server(struct daemon *d)
@@ -902,15 +904,15 @@ static char *runtime_dir_named(const struct daemon_options *o)
 	return NULL;
 }
 
-static char *runtime_dir_of(const struct daemon_options *o)
+char *daemon_runtime_dir(const struct daemon_options *o)
 {
 	char *dir = runtime_dir_named(o);
 
 	return dir ? dir : strdup(ATREST_DEFAULT_RUNTIME_DIR);
 }
 
-static struct server_options server_options_of(const struct daemon_options *o, const char *dir,
-					       int ports_fd)
+struct server_options daemon_server_options(const struct daemon_options *o, const char *dir,
+					    int ports_fd)
 {
 	static char *const default_listen[] = { (char *)ATREST_DEFAULT_LISTEN, NULL };
 
@@ -930,7 +932,7 @@ static struct server_options server_options_of(const struct daemon_options *o, c
 	};
 }
 
-/* Role both: the server, forked before anything privileged is opened. */
+/* Role both: the server, forked and exec'd before any job runs. */
 static int fork_server(struct daemon *d)
 {
 	int p[2];
@@ -938,6 +940,8 @@ static int fork_server(struct daemon *d)
 	struct pollfd pf;
 	pid_t pid;
 
+	if (!d->o->server_command || !d->o->server_command[0])
+		return log_error_errno(EINVAL, "daemon: no server program");
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return log_error_errno(errno, "daemon: pipe: %m");
 	fflush(NULL);
@@ -945,18 +949,21 @@ static int fork_server(struct daemon *d)
 	if (pid < 0)
 		return log_error_errno(errno, "daemon: cannot fork the server: %m");
 	if (pid == 0) {
-		struct server_options so = server_options_of(d->o, d->runtime_dir, p[1]);
+		struct server_options so = daemon_server_options(d->o, d->runtime_dir, 3);
+		char **argv;
 
-		close(p[0]);
 		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 		unsetenv("NOTIFY_SOCKET");
 		unsetenv("WATCHDOG_USEC");
-		/* Nothing of the evaluator's: only stdio and the port pipe. */
-		if (d->sigfd >= 0)
-			close(d->sigfd);
-		if (d->efd >= 0)
-			close(d->efd);
-		_exit(server_run(&so) < 0 ? 1 : 0);
+		unsetenv("WATCHDOG_PID");
+		/* Nothing of the evaluator's: only stdio and the port pipe, as
+		 * descriptor 3 (every other one is close-on-exec). */
+		if (p[1] == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(p[1], 3) < 0)
+			_exit(127);
+		argv = server_command_line(d->o->server_command, &so);
+		if (!argv)
+			_exit(127);
+		exec_command(d->o->exec_wrapper, argv);
 	}
 	close(p[1]);
 	d->server = pid;
@@ -1001,7 +1008,7 @@ static int prepare_runtime_dir(struct daemon *d)
 		if (!d->runtime_dir)
 			return private_runtime_dir(d);
 	} else
-		d->runtime_dir = runtime_dir_of(d->o);
+		d->runtime_dir = daemon_runtime_dir(d->o);
 	if (!d->runtime_dir)
 		return log_error_errno(ENOMEM, "daemon: out of memory");
 	if (mkdir(d->runtime_dir, 0755) < 0 && errno != EEXIST)
@@ -1030,9 +1037,8 @@ static int daemon_setup(struct daemon *d, const sigset_t *mask)
 	if (r < 0)
 		return r;
 	d->sigfd = signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	d->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (d->sigfd < 0 || d->efd < 0)
-		return log_error_errno(errno, "daemon: cannot create signalfd/eventfd: %m");
+	if (d->sigfd < 0)
+		return log_error_errno(errno, "daemon: cannot create a signalfd: %m");
 	d->self.start_time_seconds = (double)time(NULL);
 	/* The first snapshot (counters, no report yet) before the server
 	 * looks for one. */
@@ -1045,11 +1051,6 @@ static int daemon_setup(struct daemon *d, const sigset_t *mask)
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
 		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
 	memcpy(d->rand_state, &seed, sizeof(d->rand_state));
-	d->imds_cache = imds_cache_new(DAEMON_IMDS_MAX_AGE);
-	/* The first ARM lookup waits a random delay: see imds/arm/sched.c. */
-	d->arm_cache = arm_cache_new(true);
-	if (!d->imds_cache || !d->arm_cache)
-		return log_error_errno(ENOMEM, "daemon: out of memory");
 	if (sd_watchdog_enabled(false, &d->watchdog_usec) <= 0)
 		d->watchdog_usec = 0;
 	d->next_eval = d->next_bench = d->next_watchdog = now_mono();
@@ -1061,17 +1062,16 @@ static void daemon_teardown(struct daemon *d)
 {
 	stop_jobs(d);
 	stop_server(d);
-	report_done(&d->prev);
+	check_results_done(&d->prev.results);
 	snapshot_bodies_done(&d->bodies);
 	free(d->hostname);
 	free(d->last_error);
 	if (d->runtime_dir)
 		remove_runtime_dir(d);
 	free(d->runtime_dir);
-	if (d->have_bench)
-		bench_result_done(&d->bench);
-	imds_cache_free(d->imds_cache);
-	arm_cache_free(d->arm_cache);
+	state_put(&d->imds_state);
+	state_put(&d->arm_state);
+	state_put(&d->bench_state);
 	config_release(d->owned);
 	config_release(d->pending);
 	if (d->sigfd >= 0) {
@@ -1082,44 +1082,29 @@ static void daemon_teardown(struct daemon *d)
 			;
 		close(d->sigfd);
 	}
-	if (d->efd >= 0)
-		close(d->efd);
-}
-
-static int run_server_role(const struct daemon_options *o)
-{
-	_cleanup_free_ char *dir = runtime_dir_of(o);
-	struct server_options so;
-	int r;
-
-	if (!dir)
-		return log_error_errno(ENOMEM, "daemon: out of memory");
-	so = server_options_of(o, dir, -1);
-	r = server_run(&so);
-	return r;
 }
 
 int daemon_run(const struct daemon_options *o)
 {
-	struct daemon d = { .o = o, .conf = o->conf, .sigfd = -1, .efd = -1 };
+	struct daemon d = { .o = o, .conf = o->conf, .sigfd = -1 };
 	sigset_t mask, old;
 	int r;
 
-	if (o->role == DAEMON_ROLE_SERVER)
-		return run_server_role(o);
+	if (o->role == DAEMON_ROLE_SERVER) /* the server program's */
+		return log_error_errno(EINVAL, "daemon: the server role runs atrest-server");
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGCHLD);
-	/* Blocked before any thread starts, so only the signalfd sees them. */
-	pthread_sigmask(SIG_BLOCK, &mask, &old);
+	/* Blocked, so only the signalfd sees them. */
+	sigprocmask(SIG_BLOCK, &mask, &old);
 	r = daemon_setup(&d, &mask);
 	if (r >= 0) {
 		r = main_loop(&d);
 		sd_notify(false, "STOPPING=1");
 	}
 	daemon_teardown(&d);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return r;
 }

@@ -25,6 +25,14 @@ struct server_options {
  * number), and sets no_new_privs. *ret_error names what failed. */
 int privileges_drop(const char *user, char **ret_error);
 
+/* The server program's command line for o: program (a vector: it may
+ * start with an emulator) and the options below; NULL without memory. */
+char **server_command_line(char *const *program, const struct server_options *o);
+/* Its parser (the program atrest-server): o's strings point into argv,
+ * except the listen vector, returned for the caller to free. A bad
+ * option is one line on stderr and -EINVAL. */
+int server_options_parse(int argc, char **argv, struct server_options *o, char ***ret_listen);
+
 /* Runs until SIGTERM or SIGINT (returns 0) or a startup failure (negative
  * errno, logged). SIGHUP is ignored (the evaluator reloads). */
 int server_run(const struct server_options *o);

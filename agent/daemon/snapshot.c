@@ -28,23 +28,6 @@ void snapshot_bodies_done(struct snapshot_bodies *b)
 	*b = (struct snapshot_bodies){ 0 };
 }
 
-int snapshot_bodies_render(const struct report *r, const char *version, struct snapshot_bodies *ret)
-{
-	struct snapshot_bodies b = { 0 };
-	struct prom_extra x = { .version = version, .open = true };
-
-	for (enum prom_format f = 0; f < _PROM_FORMAT_MAX; f++)
-		b.prom[f] = prom_render(r, &x, f);
-	b.report = report_to_json_string(r, true);
-	b.html = http_render_landing(r, version);
-	if (!b.report || !b.html || !b.prom[0] || !b.prom[1]) {
-		snapshot_bodies_done(&b);
-		return -ENOMEM;
-	}
-	*ret = b;
-	return 0;
-}
-
 static bool ends_with_newline(const char *s)
 {
 	size_t n = strlen(s);
