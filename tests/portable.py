@@ -349,19 +349,28 @@ def version(label, extra_binds=()):
 
 
 def extension_package():
-    """The VMSS extension package ships this very binary as bin/atrest."""
+    """The VMSS extension package ships this very binary as bin/atrest and
+    the daemon's programs beside it as bin/atrest-evaluator and
+    bin/atrest-server."""
     path = os.environ.get("ATREST_VMSS_ZIP")
     if not path:
         return
     import zipfile
     with zipfile.ZipFile(path) as z:
         names = sorted(z.namelist())
-        ok(names == ["HandlerManifest.json", "bin/atrest", "systemd/atrest.catalog",
-                     "systemd/atrest.service"], f"extension package layout: {names}")
-        info = z.getinfo("bin/atrest")
-        ok(z.read("bin/atrest") == open(portable, "rb").read()
-           and (info.external_attr >> 16) & 0o777 == 0o755,
-           "extension package: bin/atrest is the portable binary, mode 755")
+        ok(names == ["HandlerManifest.json", "bin/atrest", "bin/atrest-evaluator",
+                     "bin/atrest-server", "systemd/atrest.catalog", "systemd/atrest.service"],
+           f"extension package layout: {names}")
+        for name, want in [("bin/atrest", portable)] + [
+                (f"bin/atrest-{r}", p) for r, p in sorted(helpers.items())]:
+            try:
+                info = z.getinfo(name)
+            except KeyError:
+                ok(False, f"extension package: {name} is there")
+                continue
+            ok(z.read(name) == open(want, "rb").read()
+               and (info.external_attr >> 16) & 0o777 == 0o755,
+               f"extension package: {name} is {os.path.basename(want)}, mode 755")
 
 
 def normal_fails():
