@@ -5,8 +5,9 @@ libraries, against the normal build on the host, on the same fixture nodes and
 the same loopback IMDS: `check --no-bench --format json` and `devices --format
 json` on every node (reports compared field by field), ARM on through the
 loopback ARM, and `daemon` (its /report against the normal build's report, its
-/metrics, its journal entries through the dlopen()ed libsystemd, the shared
-libraries it has mapped), then once more with libsystemd.so.0 made unloadable.
+/metrics, its journal entries through the dlopen()ed libsystemd, the portable
+evaluator and server it runs and the shared libraries they have mapped), then
+once more with libsystemd.so.0 made unloadable.
 Prints TAP. Environment: ATREST (normal build), ATREST_PORTABLE, TEST_ROOT (the
 Debian 11 root), JOURNAL_DIR (where a private journald writes, optional)."""
 import json, os, signal, socket, subprocess, sys, tempfile, time, urllib.request
@@ -19,6 +20,11 @@ journal_dir = os.environ.get("JOURNAL_DIR")
 in_root = os.path.join(top, "packaging", "portable", "in-root.sh")
 fx = os.path.join(top, "tests", "fixtures")
 bindir = "/opt/atrest"
+# The daemon's two programs, beside the binary under the names atrest looks
+# for: its own name with "atrest" replaced (atrest-evaluator-portable).
+suffix = os.path.basename(portable)[len("atrest"):]
+helpers = {r: os.path.join(os.path.dirname(portable), f"atrest-{r}{suffix}")
+           for r in ("evaluator", "server")}
 n = fails = 0
 diffs_total = fields_total = 0
 
@@ -232,6 +238,28 @@ def ns_init(pid):
     return None
 
 
+def descendants(pid):
+    """PID and every process below it."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop(0)
+        out.append(p)
+        try:
+            for t in os.listdir(f"/proc/{p}/task"):
+                todo += [int(k) for k in open(f"/proc/{p}/task/{t}/children").read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def file_id(path):
+    try:
+        st = os.stat(path)
+        return st.st_dev, st.st_ino
+    except OSError:
+        return None
+
+
 def daemon(s, reports, label, extra_binds=(), journal=False):
     sysroot, common, want = reports[s]
     lport = free_port()
@@ -262,9 +290,22 @@ def daemon(s, reports, label, extra_binds=(), journal=False):
         ok(st == 200 and f'atrest_verdict{{verdict="{want["verdict"]}"}} 1' in metrics,
            f"{label}: /metrics says verdict {want['verdict']}")
         child = ns_init(d.pid)
-        maps = sorted({l.split()[-1] for l in open(f"/proc/{child}/maps")
-                       if ".so" in l.split()[-1]}) if child else []
-        diag(f"{label}: shared objects mapped by the daemon: "
+        # The evaluator (the process atrest daemon became) and the server
+        # it started: the portable programs beside the binary, found by
+        # their file (the same inode in the root's bind mount).
+        procs = descendants(child) if child else []
+        exes = {file_id(f"/proc/{p}/exe"): p for p in procs}
+        for r, path in helpers.items():
+            ok(file_id(path) in exes, f"{label}: the daemon runs {os.path.basename(path)} "
+               f"(pid {exes.get(file_id(path))})")
+        maps = set()
+        for p in procs:
+            try:
+                maps |= {l.split()[-1] for l in open(f"/proc/{p}/maps") if ".so" in l.split()[-1]}
+            except OSError:
+                pass
+        maps = sorted(maps)
+        diag(f"{label}: shared objects mapped by the daemon's {len(procs)} processes: "
              + " ".join(os.path.basename(m) for m in maps))
         atrest_libs = [m for m in maps if any(x in os.path.basename(m) for x in (
             "libcrypto", "libssl", "libcurl", "libjson-c", "libcryptsetup", "libdevmapper",
@@ -308,19 +349,28 @@ def version(label, extra_binds=()):
 
 
 def extension_package():
-    """The VMSS extension package ships this very binary as bin/atrest."""
+    """The VMSS extension package ships this very binary as bin/atrest and
+    the daemon's programs beside it as bin/atrest-evaluator and
+    bin/atrest-server."""
     path = os.environ.get("ATREST_VMSS_ZIP")
     if not path:
         return
     import zipfile
     with zipfile.ZipFile(path) as z:
         names = sorted(z.namelist())
-        ok(names == ["HandlerManifest.json", "bin/atrest", "systemd/atrest.catalog",
-                     "systemd/atrest.service"], f"extension package layout: {names}")
-        info = z.getinfo("bin/atrest")
-        ok(z.read("bin/atrest") == open(portable, "rb").read()
-           and (info.external_attr >> 16) & 0o777 == 0o755,
-           "extension package: bin/atrest is the portable binary, mode 755")
+        ok(names == ["HandlerManifest.json", "bin/atrest", "bin/atrest-evaluator",
+                     "bin/atrest-server", "systemd/atrest.catalog", "systemd/atrest.service"],
+           f"extension package layout: {names}")
+        for name, want in [("bin/atrest", portable)] + [
+                (f"bin/atrest-{r}", p) for r, p in sorted(helpers.items())]:
+            try:
+                info = z.getinfo(name)
+            except KeyError:
+                ok(False, f"extension package: {name} is there")
+                continue
+            ok(z.read(name) == open(want, "rb").read()
+               and (info.external_attr >> 16) & 0o777 == 0o755,
+               f"extension package: {name} is {os.path.basename(want)}, mode 755")
 
 
 def normal_fails():

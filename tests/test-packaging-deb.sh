@@ -57,13 +57,16 @@ amd64) machine='Advanced Micro Devices X86-64' ;;
 arm64) machine=AArch64 ;;
 *) machine=unknown ;;
 esac
-dpkg-deb --fsys-tarfile "$deb" | tar -xOf - ./usr/bin/atrest >"$tmp/atrest.bin"
-readelf -h "$tmp/atrest.bin" | sed -n 's/^ *Machine: *//p' >"$tmp/machine"
-check "usr/bin/atrest is an ELF for $machine ($(cat "$tmp/machine"))" \
-	grep -qxF "$machine" "$tmp/machine"
+for f in usr/bin/atrest usr/libexec/atrest/atrest-evaluator usr/libexec/atrest/atrest-server; do
+	dpkg-deb --fsys-tarfile "$deb" | tar -xOf - "./$f" >"$tmp/prog.bin" 2>/dev/null
+	readelf -h "$tmp/prog.bin" 2>/dev/null | sed -n 's/^ *Machine: *//p' >"$tmp/machine"
+	check "$f is an ELF for $machine ($(cat "$tmp/machine"))" \
+		grep -qxF "$machine" "$tmp/machine"
+done
 
 dpkg-deb -c "$deb" | awk '{ print $NF }' >"$tmp/files"
-for f in ./usr/bin/atrest ./lib/systemd/system/atrest.service \
+for f in ./usr/bin/atrest ./usr/libexec/atrest/atrest-evaluator \
+	./usr/libexec/atrest/atrest-server ./lib/systemd/system/atrest.service \
 	./usr/lib/systemd/catalog/atrest.catalog ./usr/lib/tmpfiles.d/atrest.conf \
 	./usr/share/man/man8/atrest.8.gz ./usr/share/man/man5/atrest.conf.5.gz \
 	./etc/atrest/atrest.conf ./usr/share/doc/atrest/examples/dropins/arm.conf; do

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# `make check-portable-arm64`: the gate on the arm64 portable binary (glibc
-# symbols, shared libraries, with the cross objdump), then
+# `make check-portable-arm64`: the gate on the arm64 portable binary and the
+# daemon's two programs beside it (glibc symbols, shared libraries, with the
+# cross objdump), then
 # tests/portable-cross.py: the binary under qemu-user with the Debian 11
 # build root's arm64 glibc (2.31) against this host's normal build on every
 # fixture node. Environment: ATREST, ATREST_PORTABLE, HOST (target triple),
@@ -18,11 +19,18 @@ for t in "$EMULATOR" "$HOST-objdump" python3 cryptsetup; do
 	command -v "$t" >/dev/null || { echo "Bail out! $t not found (packaging/cross/setup.sh arm64 installs it)"; exit 1; }
 done
 
-echo "# gate: $ATREST_PORTABLE"
-gate=$("$top/packaging/portable/gate.sh" "$ATREST_PORTABLE" "$HOST-objdump") && r=0 || r=$?
-sed 's/^/#   /' <<<"$gate"
-echo "# size (stripped): $(stat -c %s "$ATREST_PORTABLE") bytes"
-[ $r = 0 ] || { echo "Bail out! the gate failed"; exit 1; }
+# The helpers under the names atrest looks for beside itself: its own name
+# with "atrest" replaced (atrest-evaluator-portable-aarch64-linux-gnu).
+dir=$(dirname "$ATREST_PORTABLE") suffix=$(basename "$ATREST_PORTABLE")
+suffix=${suffix#atrest}
+for bin in "$ATREST_PORTABLE" "$dir/atrest-evaluator$suffix" "$dir/atrest-server$suffix"; do
+	[ -f "$bin" ] || { echo "Bail out! $bin not found (make portable-arm64 builds it)"; exit 1; }
+	echo "# gate: $bin"
+	gate=$("$top/packaging/portable/gate.sh" "$bin" "$HOST-objdump") && r=0 || r=$?
+	sed 's/^/#   /' <<<"$gate"
+	echo "# size (stripped): $(stat -c %s "$bin") bytes"
+	[ $r = 0 ] || { echo "Bail out! the gate failed on $bin"; exit 1; }
+done
 # The root the binary was built in (cached: deps.sh only prints it).
 vars=$("$top/packaging/portable/deps.sh" --host "$HOST") || { echo "Bail out! deps.sh failed"; exit 1; }
 eval "$vars"

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# `make check-portable`: the gate on the portable binary (glibc symbols, shared
-# libraries), then tests/portable.py in a Debian 11 root that holds none of
-# atrest's libraries, with a private journald (RECIPES.md) whose socket the
-# root sees. Needs root, mmdebstrap and (once, cached) the Debian archive.
+# `make check-portable`: the gate on the portable binary and the daemon's two
+# programs beside it (glibc symbols, shared libraries), then tests/portable.py
+# in a Debian 11 root that holds none of atrest's libraries, with a private
+# journald (RECIPES.md) whose socket the root sees. Needs root, mmdebstrap
+# and (once, cached) the Debian archive.
 # Environment: ATREST, ATREST_PORTABLE, top_srcdir; ATREST_PORTABLE_CACHE.
 set -euo pipefail
 top=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -16,12 +17,19 @@ for t in mmdebstrap python3 cryptsetup objdump file; do
 	command -v "$t" >/dev/null || { echo "Bail out! $t not found (./quickstart test installs it)"; exit 1; }
 done
 
-echo "# gate: $ATREST_PORTABLE"
-gate=$("$top/packaging/portable/gate.sh" "$ATREST_PORTABLE") && r=0 || r=$?
-sed 's/^/#   /' <<<"$gate"
-echo "# ldd (host): $(ldd "$ATREST_PORTABLE" | tr -s ' \t\n' ' ')"
-echo "# size (stripped): $(stat -c %s "$ATREST_PORTABLE") bytes"
-[ $r = 0 ] || { echo "Bail out! the gate failed"; exit 1; }
+# The helpers under the names atrest looks for beside itself: its own name
+# with "atrest" replaced (atrest-portable: atrest-evaluator-portable).
+dir=$(dirname "$ATREST_PORTABLE") suffix=$(basename "$ATREST_PORTABLE")
+suffix=${suffix#atrest}
+for bin in "$ATREST_PORTABLE" "$dir/atrest-evaluator$suffix" "$dir/atrest-server$suffix"; do
+	[ -f "$bin" ] || { echo "Bail out! $bin not found (make portable builds it)"; exit 1; }
+	echo "# gate: $bin"
+	gate=$("$top/packaging/portable/gate.sh" "$bin") && r=0 || r=$?
+	sed 's/^/#   /' <<<"$gate"
+	echo "# ldd (host): $(ldd "$bin" | tr -s ' \t\n' ' ')"
+	echo "# size (stripped): $(stat -c %s "$bin") bytes"
+	[ $r = 0 ] || { echo "Bail out! the gate failed on $bin"; exit 1; }
+done
 
 # The Debian 11 root: minbase, nothing added. Cached by suite and mirror.
 mkdir -p "$CACHE"

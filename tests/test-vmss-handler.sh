@@ -37,6 +37,14 @@ LOGDIR=$ROOT/var/log/azure
 SECRET=PLANTED-SECRET-7f3a9c
 mkdir -p "$EXT/config" "$EXT/status" "$EXT/bin" "$EXT/systemd" "$T/sysroot"
 cp "$ATREST" "$EXT/bin/atrest"
+# The daemon's programs, as the package has them: those beside $ATREST, or
+# the build's when $ATREST is a wrapper in tests/ (valgrind, emulator).
+for p in atrest-evaluator atrest-server; do
+	for d in "$(dirname "$ATREST")" "${top_builddir:-.}"; do
+		[ -f "$d/$p" ] && { cp "$d/$p" "$EXT/bin/$p"; break; }
+	done
+	[ -f "$EXT/bin/$p" ] || echo "# no $p beside $ATREST nor in ${top_builddir:-.}: the package lacks it"
+done
 cp "$top_srcdir/packaging/systemd/atrest.service" "$top_srcdir/packaging/systemd/atrest.catalog" "$EXT/systemd/"
 
 cat >"$T/systemctl" <<EOF

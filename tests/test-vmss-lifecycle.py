@@ -147,6 +147,10 @@ def main():
     ok(done, "waagent processed the first goal state without an error")
     ok(os.path.isfile(os.path.join(node.ext_dir("1.0.0"), "bin/atrest")),
        "waagent unpacked the vmss-zip package into %s-1.0.0" % NAME)
+    progs = [os.path.join(node.ext_dir("1.0.0"), "bin", p) for p in ("atrest-evaluator", "atrest-server")]
+    ok(all(os.path.isfile(p) and os.access(p, os.X_OK) for p in progs),
+       "the daemon's programs are beside it, executable: bin/atrest-evaluator, bin/atrest-server",
+       [p for p in progs if not os.access(p, os.X_OK)])
     ok(node.handler_state("1.0.0") == "Enabled", "HandlerState is Enabled", node.handler_state("1.0.0"))
     ok(rep and rep[0].status == "Ready" and rep[0].version == "1.0.0", "the handler reports Ready, version 1.0.0",
        rep and (rep[0].status, rep[0].message))

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Builds the atrest image: build-root.sh assembles rootfs-ARCH in a build
 # context, then podman builds Containerfile (FROM scratch, COPY) from it.
-# `make image` runs this with the build's binary.
+# `make image` runs this with the build's binary (the daemon's
+# atrest-evaluator and atrest-server are taken from beside it, see
+# build-root.sh).
 #
 #   build-image.sh [--arch ARCH] [--binary FILE] [--tag NAME] [--version V] CONTEXTDIR
 #

@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 # The multi-architecture image: one image per architecture, each assembled
 # by build-image.sh from extracted Debian packages of that architecture and
-# its binary (nothing of it runs: FROM scratch, COPY), tagged NAME-ARCH,
-# then an OCI image index NAME that lists them (podman manifest).
+# its binary and the daemon's two programs beside it (nothing of it runs:
+# FROM scratch, COPY), tagged NAME-ARCH, then an OCI image index NAME that
+# lists them (podman manifest).
 #
 #   build-index.sh --tag NAME [--version V] [--oci DIR] ARCH=BINARY... CONTEXTDIR
 #   e.g. build-index.sh --tag localhost/atrest:1.0 amd64=atrest-portable \
 #            arm64=atrest-portable-aarch64-linux-gnu ctx
+# (with atrest-evaluator-portable, atrest-server-portable and their
+# -aarch64-linux-gnu twins beside them, as make portable writes them)
 #
 # --oci DIR also writes the index and its images as an OCI image layout
 # (DIR/index.json names an application/vnd.oci.image.index.v1+json), the

@@ -3,15 +3,21 @@
 # Assembles the container image's root filesystem for one architecture
 # without running anything inside it: Debian's runtime packages are unpacked
 # by mmdebstrap (variant "extract": no maintainer script runs, so any
-# architecture works on any host), and only the stripped binary, its ELF
-# closure (interpreter and DT_NEEDED libraries, read with readelf), the CA
-# bundle, a minimal passwd/group, the /host links and the copyright files of
-# the packages those files come from are copied out. The image build itself
-# (podman build / import) is a separate step: see Containerfile.
+# architecture works on any host), and only the stripped binary and the
+# daemon's two programs, their ELF closure (interpreter and DT_NEEDED
+# libraries, read with readelf), the CA bundle, a minimal passwd/group, the
+# /host links and the copyright files of the packages those files come from
+# are copied out. The image build itself (podman build / import) is a
+# separate step: see Containerfile.
 #
 #   build-root.sh [options] OUTDIR
 #     --arch ARCH        Debian architecture (default: amd64)
-#     --binary FILE      the atrest binary for ARCH (default: ./atrest)
+#     --binary FILE      the atrest binary for ARCH (default: ./atrest); the
+#                        daemon's atrest-evaluator and atrest-server are
+#                        taken from where it finds them: atrest-ROLE plus
+#                        what follows "atrest" in FILE's name (atrest-portable:
+#                        atrest-evaluator-portable), beside FILE, else in
+#                        ../libexec/atrest/ from it
 #     --suite SUITE      Debian suite (default: bookworm)
 #     --sources FILE     apt sources for mmdebstrap (default: the host's
 #                        Debian sources, /etc/apt/sources.list.d/debian.sources
@@ -21,9 +27,10 @@
 #                        checksum of their inputs (default: $ATREST_CACHE or
 #                        /var/cache/atrest-ci; "" for none)
 #
-# OUTDIR/rootfs-ARCH/ is the root; OUTDIR/rootfs-ARCH.packages lists the
-# Debian packages (name version) whose files it holds. Needs mmdebstrap,
-# binutils (readelf, strip), dpkg-dev (dpkg-architecture), python3.
+# OUTDIR/rootfs-ARCH/ is the root: atrest in /usr/bin, the daemon's programs
+# in /usr/libexec/atrest/, where it finds them. OUTDIR/rootfs-ARCH.packages
+# lists the Debian packages (name version) whose files it holds. Needs
+# mmdebstrap, binutils (readelf, strip), dpkg-dev (dpkg-architecture), python3.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,7 +47,7 @@ while [ $# -gt 1 ]; do
 	esac
 	shift 2
 done
-[ $# -eq 1 ] || { sed -n '/^#   build-root/,/^# Debian packages/p' "$0" >&2; exit 3; }
+[ $# -eq 1 ] || { sed -n '/^#   build-root/,/python3\.$/p' "$0" >&2; exit 3; }
 out=$1
 
 # The runtime packages of the binary's libraries (its NEEDED list decides
@@ -53,6 +60,19 @@ for t in mmdebstrap readelf dpkg-architecture python3 dpkg-deb; do
 	command -v "$t" >/dev/null || die "$t not found (apt-get install mmdebstrap binutils dpkg-dev python3)"
 done
 [ -f "$binary" ] || die "no binary $binary"
+# The daemon's programs, as atrest finds them (its name's suffix kept).
+suffix=$(basename "$binary")
+case $suffix in
+atrest*) suffix=${suffix#atrest} ;;
+*) die "--binary $binary: the name must start with \"atrest\" (the daemon's programs are named after it)" ;;
+esac
+declare -A helper
+for role in evaluator server; do
+	for d in "$(dirname "$binary")" "$(dirname "$binary")/../libexec/atrest"; do
+		[ -f "$d/atrest-$role$suffix" ] && { helper[$role]=$d/atrest-$role$suffix; break; }
+	done
+	[ -n "${helper[$role]:-}" ] || die "the daemon's $role program is missing: no atrest-$role$suffix beside $binary nor in $(dirname "$binary")/../libexec/atrest/"
+done
 triplet=$(dpkg-architecture -a "$arch" -qDEB_HOST_MULTIARCH 2>/dev/null) || die "unknown architecture $arch"
 if [ -z "$strip" ]; then
 	strip=strip
@@ -113,13 +133,18 @@ base=$base/root
 root=$out/rootfs-$arch
 rm -rf "$root" "$root.packages"
 mkdir -p "$root"
-"$strip" -o "$work/atrest" "$binary" ||
-	die "$strip cannot strip $binary (for another architecture: --strip TRIPLET-strip, apt-get install binutils-TRIPLET)"
-mkdir -p "$root/usr/bin"
-install -m 0755 "$work/atrest" "$root/usr/bin/atrest"
+# atrest where the DaemonSet runs it, its helpers where it looks for them.
+mkdir -p "$root/usr/bin" "$root/usr/libexec/atrest"
+for f in "usr/bin/atrest=$binary" "usr/libexec/atrest/atrest-evaluator=${helper[evaluator]}" \
+	"usr/libexec/atrest/atrest-server=${helper[server]}"; do
+	"$strip" -o "$work/prog" "${f#*=}" ||
+		die "$strip cannot strip ${f#*=} (for another architecture: --strip TRIPLET-strip, apt-get install binutils-TRIPLET)"
+	install -m 0755 "$work/prog" "$root/${f%%=*}"
+done
 
-python3 "$here/elf-closure.py" "$base" "$triplet" "$root/usr/bin/atrest" >"$work/closure" ||
-	die "the libraries the binary needs are not all in $packages"
+python3 "$here/elf-closure.py" "$base" "$triplet" "$root/usr/bin/atrest" \
+	"$root/usr/libexec/atrest/atrest-evaluator" "$root/usr/libexec/atrest/atrest-server" >"$work/closure" ||
+	die "the libraries the programs need are not all in $packages"
 # ca-certificates' bundle, made as update-ca-certificates would (every
 # certificate the package ships is enabled by default), but on the host.
 mkdir -p "$root/etc/ssl/certs"

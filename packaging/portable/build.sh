@@ -1,7 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# `make portable`: builds atrest in the Debian 11 root against the static
-# libraries of deps.sh (configure --enable-portable), strips it and writes OUT.
+# `make portable`: builds atrest and the daemon's two programs in the Debian
+# 11 root against the static libraries of deps.sh (configure
+# --enable-portable), strips them and writes OUT, with the helpers beside it
+# under the names atrest looks for (OUT's name with its leading "atrest"
+# replaced: atrest-portable gives atrest-evaluator-portable and
+# atrest-server-portable).
 #   build.sh --srcdir DIR --builddir DIR --out FILE [--host TRIPLE] [--cache DIR]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,6 +23,13 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$srcdir" ] && [ -n "$builddir" ] && [ -n "$out" ] || { echo "$0: --srcdir, --builddir and --out are required" >&2; exit 3; }
 [ -x "$srcdir/configure" ] || { echo "$0: $srcdir/configure missing (run ./autogen.sh)" >&2; exit 1; }
+# atrest finds atrest-ROLE+S beside itself, S being what follows "atrest"
+# in its own name; OUT's name must start with it for that to hold.
+outdir=$(dirname "$out") outname=$(basename "$out")
+case $outname in
+atrest*) suffix=${outname#atrest} ;;
+*) echo "$0: --out $out: the name must start with \"atrest\" (the helpers are named after it)" >&2; exit 3 ;;
+esac
 
 vars=$("$here/deps.sh" "${deps_args[@]}") || exit 1
 eval "$vars"
@@ -41,9 +52,15 @@ builddir=$(cd "$builddir" && pwd)
 			CFLAGS="-O2 -g -ffunction-sections -fdata-sections" \
 			LDFLAGS="-Wl,--gc-sections -Wl,--as-needed -Wl,-z,relro -Wl,-z,now"
 	fi
-	make -s -j2 atrest
-	${cross}objcopy --strip-all atrest atrest-portable
+	make -s -j2 atrest atrest-evaluator atrest-server
+	for p in atrest atrest-evaluator atrest-server; do
+		${cross}objcopy --strip-all "$p" "$p-portable"
+	done
 	' build "$HOST"
-cp "$builddir/atrest-portable" "$out.tmp"
-mv "$out.tmp" "$out"
-echo "portable: $out ($(stat -c %s "$out") bytes, stripped)" >&2
+# The helpers first, atrest last: OUT is complete only with them beside it.
+for p in atrest-evaluator atrest-server atrest; do
+	dst=$outdir/$p$suffix
+	cp "$builddir/$p-portable" "$dst.tmp"
+	mv "$dst.tmp" "$dst"
+	echo "portable: $dst ($(stat -c %s "$dst") bytes, stripped)" >&2
+done

@@ -120,7 +120,10 @@ check "the image is at most $MAX_BYTES bytes ($size)" [ "$size" -le "$MAX_BYTES"
 root=$T/ctx/rootfs-amd64
 check "no setuid or setgid file in the image" [ -z "$(find "$root" -perm /6000)" ]
 check "no shell in the image" sh -c '! [ -e "$1/bin/sh" ] && ! [ -e "$1/usr/bin/sh" ]' sh "$root"
-check "the binary is stripped" sh -c '! readelf -S "$1" | grep -q "\.symtab"' sh "$root/usr/bin/atrest"
+for f in usr/bin/atrest usr/libexec/atrest/atrest-evaluator usr/libexec/atrest/atrest-server; do
+	check "/$f is there, executable and stripped" \
+		sh -c '[ -x "$1" ] && ! readelf -S "$1" | grep -q "\.symtab"' sh "$root/$f"
+done
 check "every shipped package's copyright file is in the image" \
 	sh -c 'while read -r p v; do [ -s "$1/usr/share/doc/$p/copyright" ] || exit 1; done <"$1.packages"' sh "$root"
 

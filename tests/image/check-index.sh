@@ -88,6 +88,10 @@ check "the arm64 image mounts" [ -n "$mnt" ]
 f=$(file -b "$mnt/usr/bin/atrest")
 echo "# /usr/bin/atrest (arm64 image): $f"
 check "the arm64 image's binary is an aarch64 ELF" grep -q 'ARM aarch64' <<<"$f"
+for p in atrest-evaluator atrest-server; do
+	check "the arm64 image's /usr/libexec/atrest/$p is an aarch64 ELF" \
+		grep -q 'ARM aarch64' <<<"$(file -b "$mnt/usr/libexec/atrest/$p" 2>&1)"
+done
 check "the arm64 image's loader is arm64's" test -e "$mnt/lib/ld-linux-aarch64.so.1"
 echo "# the arm64 image's own binary: qemu-aarch64-static -L $mnt $mnt/usr/bin/atrest"
 env -u ATREST_VMSS_ZIP ATREST_PORTABLE="$mnt/usr/bin/atrest" TEST_ROOT="$mnt" \
