@@ -91,6 +91,8 @@ printf '[daemon]\ninterval = 300\n' >"$ROOT/etc/atrest/atrest.conf"
 handler install
 check "install succeeds" '[ $? -eq 0 ]'
 check "install put the binary in place" '[ -x "$ROOT/usr/local/sbin/atrest" ]'
+check "install put the daemon's programs where atrest looks for them" \
+	'[ -x "$ROOT/usr/local/libexec/atrest/atrest-evaluator" ] && [ -x "$ROOT/usr/local/libexec/atrest/atrest-server" ]'
 check "install put the unit and the drop-in in place" \
 	'[ -f "$ROOT/etc/systemd/system/atrest.service" ] && grep -q "^ExecStart=/usr/local/sbin/atrest daemon" "$ROOT/etc/systemd/system/atrest.service.d/vmss-extension.conf"'
 check "install reloaded systemd" 'calls | grep -qx daemon-reload'
@@ -263,7 +265,7 @@ check "uninstall succeeds and disables the unit" '[ $? -eq 0 ] && calls | grep -
 check "uninstall restores the administrator's configuration" \
 	'grep -q "interval = 300" "$ROOT/etc/atrest/atrest.conf" && [ ! -e "$ROOT/etc/atrest/atrest.conf.pre-vmss-extension" ]'
 check "uninstall removes what install put in place" \
-	'[ ! -e "$ROOT/usr/local/sbin/atrest" ] && [ ! -e "$ROOT/etc/systemd/system/atrest.service" ]'
+	'[ ! -e "$ROOT/usr/local/sbin/atrest" ] && [ ! -e "$ROOT/etc/systemd/system/atrest.service" ] && [ ! -e "$ROOT/usr/local/libexec/atrest" ]'
 
 # the whole run: sizes, secrets, logs
 big=0

@@ -164,9 +164,11 @@ def main():
     ok(node.calls() == ["daemon-reload", "enable atrest.service",
                         "--no-block reload-or-restart atrest.service"],
        "install reloaded systemd; enable enabled and (re)started the unit without blocking", node.calls())
-    ok(os.access(node.host("/usr/local/sbin/atrest"), os.X_OK) and
+    ok(all(os.access(node.host(p), os.X_OK) for p in (
+        "/usr/local/sbin/atrest", "/usr/local/libexec/atrest/atrest-evaluator",
+        "/usr/local/libexec/atrest/atrest-server")) and
        os.path.isfile(node.host("/etc/systemd/system/atrest.service")),
-       "install put the binary and the unit in place")
+       "install put the binary, the daemon's programs and the unit in place")
     conf_path = node.host("/etc/atrest/atrest.conf")
     ok(os.path.isfile(conf_path) and "required_paths = /" in open(conf_path).read(),
        "enable wrote the public settings to /etc/atrest/atrest.conf")
@@ -232,9 +234,9 @@ def main():
        "uninstall stopped the unit and reloaded systemd after removing it", node.calls())
     ok(not os.path.exists(node.ext_dir("1.0.1")), "the extension directory is gone")
     ok(not any(os.path.exists(node.host(p)) for p in (
-        "/usr/local/sbin/atrest", "/etc/systemd/system/atrest.service",
+        "/usr/local/sbin/atrest", "/usr/local/libexec/atrest", "/etc/systemd/system/atrest.service",
         "/etc/systemd/system/atrest.service.d/vmss-extension.conf", "/etc/atrest/atrest.conf")),
-       "uninstall removed the binary, the unit, its drop-in and the configuration it wrote")
+       "uninstall removed the binary, its programs, the unit, its drop-in and the configuration it wrote")
     ok(os.path.isfile(os.path.join(node.root, "var/log/azure", NAME, "CommandExecution.log")),
        "waagent logged every command to CommandExecution.log")
 

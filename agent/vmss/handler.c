@@ -23,6 +23,8 @@
 /* The enable evaluation is bounded: IMDS gets at most this, no benchmark. */
 #define EVAL_IMDS_TIMEOUT 10.0
 
+#define LIBEXEC_DIR "/usr/local/libexec/atrest"
+
 /* What install puts in place when no system package provides the unit. */
 static const struct {
 	const char *from; /* in the extension directory */
@@ -30,6 +32,9 @@ static const struct {
 	mode_t mode;
 } payload[] = {
 	{ "bin/atrest", "/usr/local/sbin/atrest", 0755 },
+	/* The daemon's programs, where atrest looks for them (../libexec/atrest). */
+	{ "bin/atrest-evaluator", LIBEXEC_DIR "/atrest-evaluator", 0755 },
+	{ "bin/atrest-server", LIBEXEC_DIR "/atrest-server", 0755 },
 	{ "systemd/atrest.service", "/etc/systemd/system/atrest.service", 0644 },
 	{ "systemd/atrest.catalog", "/etc/systemd/catalog/atrest.catalog", 0644 },
 };
@@ -122,7 +127,7 @@ static int do_install(struct handler *h)
 		return fail(h, "cannot put the binary and the unit in place (see the log)");
 	if (systemctl(h, "daemon-reload", NULL, NULL) != 0)
 		return fail(h, "systemctl daemon-reload failed");
-	hlog(h, "installed /usr/local/sbin/atrest and %s", UNIT);
+	hlog(h, "installed /usr/local/sbin/atrest, its programs in " LIBEXEC_DIR " and %s", UNIT);
 	return 0;
 }
 
@@ -360,10 +365,16 @@ static void remove_config(struct handler *h)
 
 static void remove_payload(struct handler *h)
 {
+	_cleanup_free_ char *dir = NULL;
+
 	if (!host_exists(h, INSTALLED_FLAG))
 		return;
+	dir = host_path(h, LIBEXEC_DIR);
+
 	for (size_t i = 0; i < ARRAY_SIZE(payload); i++)
 		(void)host_unlink(h, payload[i].to);
+	if (dir)
+		(void)rmdir(dir); /* only when empty */
 	(void)host_unlink(h, DROPIN);
 	(void)host_unlink(h, INSTALLED_FLAG);
 	(void)systemctl(h, "daemon-reload", NULL, NULL);
