@@ -574,6 +574,28 @@ static void test_deadline(int nfd, const char *npath, const char *errpath)
 	h = wait_body(port, "/healthz", "refused", true, 20);
 	ok(h && strstr(h, "200 OK") && !strstr(h, "refused"),
 	   "a good snapshot is taken again and /healthz is clear");
+	free(h);
+	h = NULL;
+	{
+		/* The evaluator's stale rendering failed too: evidence past the
+		 * maximum age (and the grace) that is not marked stale is not
+		 * served at all. */
+		json_object *o = json_tokener_parse(good ? good : "");
+		const char *text;
+
+		if (o) {
+			json_object_object_add(o, "stale", json_object_new_boolean(false));
+			json_object_object_add(o, "evaluated_at", json_object_new_double(time(NULL) - 100.0));
+			json_object_object_add(o, "published_at", json_object_new_double(time(NULL)));
+			text = json_object_to_json_string(o);
+			plant_snapshot(text, strlen(text));
+			json_object_put(o);
+		}
+		h = wait_body(port, "/metrics", "not marked stale", false, 20);
+		ok(h && strstr(h, "503") && strstr(h, "was not marked stale"),
+		   "evidence past the maximum age that was not marked stale is refused (503)");
+		plant_snapshot(good, good_len);
+	}
 	kill(pid, SIGCONT);
 
 	kill(pid, SIGTERM);

@@ -500,7 +500,9 @@ static void check_staleness(struct daemon *d, bool force)
 
 	if (!d->have_bodies || !d->have_prev || age <= max_age_of(d) || d->stale)
 		return;
-	if (d->stale_served && !force && now < d->next_stale)
+	/* Not sooner than planned: the next re-rendering, or a retry after a
+	 * job that failed; a job's end forces it (the reason changed). */
+	if (!force && now < d->next_stale)
 		return;
 	if (!d->stale_served && d->next_stale == 0)
 		journal_log_event(&d->journal, ATREST_MESSAGE_EVALUATION_FAILED, LOG_ERR,
