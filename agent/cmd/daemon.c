@@ -81,6 +81,7 @@ int cmd_daemon_exec_wrapper(char ***ret)
 static int exec_argv(char **wrapper, char **argv)
 {
 	char **v = NULL;
+	int r;
 
 	for (char **p = wrapper; p && *p; p++)
 		if (strv_extend(&v, *p) < 0)
@@ -90,9 +91,10 @@ static int exec_argv(char **wrapper, char **argv)
 			return -ENOMEM;
 	fflush(NULL);
 	execv(v[0], v);
-	log_error("atrest daemon: cannot run %s: %s", v[0], strerror(errno));
+	r = -errno;
+	log_error("atrest daemon: cannot run %s: %s", v[0], strerror(-r));
 	strv_free(v);
-	return -errno;
+	return r;
 }
 
 int cmd_daemon(struct cli *c)

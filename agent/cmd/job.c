@@ -9,6 +9,7 @@
 #include "agent/daemon/job.h"
 #include "agent/daemon/results.h"
 #include "agent/daemon/snapshot.h"
+#include "lib/fdio.h"
 #include "lib/json-util.h"
 #include "lib/log.h"
 
@@ -24,21 +25,6 @@ static int kind_from_string(const char *s, enum daemon_job_kind *ret)
 			return 0;
 		}
 	return -EINVAL;
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t k = write(fd, p, len);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -errno;
-		p += k;
-		len -= (size_t)k;
-	}
-	return 0;
 }
 
 static int read_request(int fd, json_object **ret)

@@ -350,11 +350,36 @@ static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connectio
 	return r;
 }
 
+/* Fail closed at this end too: an evaluator that stopped publishing must
+ * not leave an old answer served for ever, nor evidence that outlived its
+ * maximum age without the evaluator rendering it as unknown (its job for
+ * that keeps failing). Says why in msg. */
+static bool too_old(const struct http_snapshot *snap, char *msg, size_t n)
+{
+	double now = now_real();
+
+	if (snap->max_age <= 0)
+		return false;
+	if (snap->published_at > 0 && now - snap->published_at > snap->max_age) {
+		snprintf(msg, n, "the evaluator has published nothing for %.0f s (more than %.0f s)\n",
+			 now - snap->published_at, snap->max_age);
+		return true;
+	}
+	if (!snap->stale && snap->evaluated_at > 0 &&
+	    now - snap->evaluated_at > snap->max_age + HTTP_STALE_GRACE) {
+		snprintf(msg, n, "the evidence is %.0f s old (more than %.0f s) and was not marked stale\n",
+			 now - snap->evaluated_at, snap->max_age);
+		return true;
+	}
+	return false;
+}
+
 static enum MHD_Result serve_snapshot(struct http_server *s, struct MHD_Connection *c, const char *url)
 {
 	struct reply *rp;
 	const char *type;
 	char *body;
+	char msg[160];
 
 	rp = malloc(sizeof(*rp));
 	if (!rp)
@@ -365,27 +390,7 @@ static enum MHD_Result serve_snapshot(struct http_server *s, struct MHD_Connecti
 		return queue_static(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8",
 				    "no evaluation has finished yet\n");
 	}
-	/* Fail closed at this end too: an evaluator that stopped publishing
-	 * must not leave an old answer served for ever. */
-	if (rp->snap->published_at > 0 && rp->snap->max_age > 0 &&
-	    now_real() - rp->snap->published_at > rp->snap->max_age) {
-		char msg[160];
-
-		snprintf(msg, sizeof(msg),
-			 "the evaluator has published nothing for %.0f s (more than %.0f s)\n",
-			 now_real() - rp->snap->published_at, rp->snap->max_age);
-		reply_free(rp);
-		return queue_copy(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8", msg);
-	}
-	/* And when the evidence outlived its maximum age without the evaluator
-	 * rendering it as unknown (its job for that keeps failing). */
-	if (!rp->snap->stale && rp->snap->evaluated_at > 0 && rp->snap->max_age > 0 &&
-	    now_real() - rp->snap->evaluated_at > rp->snap->max_age + HTTP_STALE_GRACE) {
-		char msg[160];
-
-		snprintf(msg, sizeof(msg),
-			 "the evidence is %.0f s old (more than %.0f s) and was not marked stale\n",
-			 now_real() - rp->snap->evaluated_at, rp->snap->max_age);
+	if (too_old(rp->snap, msg, sizeof(msg))) {
 		reply_free(rp);
 		return queue_copy(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8", msg);
 	}

@@ -37,6 +37,7 @@
 #include "agent/daemon/server.h"
 #include "agent/daemon/snapshot.h"
 #include "agent/report/journal.h"
+#include "lib/fdio.h"
 #include "lib/json-util.h"
 #include "lib/log.h"
 
@@ -214,21 +215,6 @@ static void publish(struct daemon *d)
 }
 
 /* ---- jobs ---- */
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t k = write(fd, p, len);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -errno;
-		p += k;
-		len -= (size_t)k;
-	}
-	return 0;
-}
 
 static void add_ref(json_object *o, const char *key, json_object *v)
 {

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "agent/vmss/vmss-internal.h"
+#include "lib/fdio.h"
 #include "lib/strutil.h"
 
 #define ENV_FILE_MAX (64 * 1024)
@@ -56,21 +57,6 @@ int mkdir_parents(const char *path, mode_t mode)
 		if (mkdir(p, mode) < 0 && errno != EEXIST)
 			return -errno;
 		*s = '/';
-	}
-	return 0;
-}
-
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		data += n;
-		len -= (size_t)n;
 	}
 	return 0;
 }
