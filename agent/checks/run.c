@@ -7,7 +7,7 @@
 #include "agent/checks/checks-internal.h"
 
 static void (*const check_runs[_CHECK_MAX])(const struct facts *f, const struct policy *p,
-					     struct check_results *out) = {
+					    struct check_results *out) = {
 	[CHECK_HOST_EAH] = check_host_eah,
 	[CHECK_DISK_CMK] = check_disk_cmk,
 	[CHECK_DISK_TEMP] = check_disk_temp,
@@ -37,4 +37,3 @@ void checks_run(const struct facts *f, const struct policy *p, struct check_resu
 			out->v[k].severity = p->severity[i];
 	}
 }
-

@@ -12,7 +12,6 @@
 
 #define F(x) (1u << (x))
 
-
 enum {
 	OPT_CONFIG = 0x100,
 	OPT_FORMAT,
@@ -270,9 +269,9 @@ static int load_config(struct cli *c, const struct cli_config_text *given)
 	r = read_text(path, &c->conf.text, &c->conf.text_len, &err);
 	if (r >= 0) {
 		c->conf.text_name = strdup(path);
-		r = c->conf.text_name ? config_load_string(&c->conf, c->conf.text, c->conf.text_len,
-							   path, &err) :
-					-ENOMEM;
+		r = c->conf.text_name ?
+			    config_load_string(&c->conf, c->conf.text, c->conf.text_len, path, &err) :
+			    -ENOMEM;
 	}
 done:
 	if (r < 0) {
@@ -380,8 +379,7 @@ int cli_parse(int argc, char **argv, struct cli *c)
 	return cli_parse_with_config(argc, argv, NULL, c);
 }
 
-int cli_parse_with_config(int argc, char **argv, const struct cli_config_text *given,
-			  struct cli *c)
+int cli_parse_with_config(int argc, char **argv, const struct cli_config_text *given, struct cli *c)
 {
 	struct overrides o = { 0 };
 	int r;

@@ -114,11 +114,14 @@ static json_object *bench_export(const struct bench_result *r)
 		json_object_object_add(j, "engine", json_string_or_null(s->engine));
 		json_object_object_add(j, "key_bits", json_object_new_int64(s->key_bits));
 		json_object_object_add(j, "threads", json_object_new_int64(s->threads));
-		json_object_object_add(j, "encrypt", json_object_new_double(s->encrypt_bytes_per_second));
-		json_object_object_add(j, "decrypt", json_object_new_double(s->decrypt_bytes_per_second));
+		json_object_object_add(j, "encrypt",
+				       json_object_new_double(s->encrypt_bytes_per_second));
+		json_object_object_add(j, "decrypt",
+				       json_object_new_double(s->decrypt_bytes_per_second));
 		json_object_object_add(j, "cpu_seconds", json_object_new_double(s->cpu_seconds));
 		json_object_object_add(j, "wall_seconds", json_object_new_double(s->wall_seconds));
-		json_object_object_add(j, "yielded_seconds", json_object_new_double(s->yielded_seconds));
+		json_object_object_add(j, "yielded_seconds",
+				       json_object_new_double(s->yielded_seconds));
 		json_object_object_add(j, "disturbed", json_object_new_boolean(s->disturbed));
 		json_object_array_add(a, j);
 	}

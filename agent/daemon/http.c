@@ -367,7 +367,8 @@ static bool too_old(const struct http_snapshot *snap, char *msg, size_t n)
 	}
 	if (!snap->stale && snap->evaluated_at > 0 &&
 	    now - snap->evaluated_at > snap->max_age + HTTP_STALE_GRACE) {
-		snprintf(msg, n, "the evidence is %.0f s old (more than %.0f s) and was not marked stale\n",
+		snprintf(msg, n,
+			 "the evidence is %.0f s old (more than %.0f s) and was not marked stale\n",
 			 now - snap->evaluated_at, snap->max_age);
 		return true;
 	}

@@ -66,7 +66,7 @@ struct job {
 	enum daemon_job_kind kind;
 	pid_t pid;
 	int fd;
-	double deadline; /* monotonic */
+	double deadline;     /* monotonic */
 	uint64_t generation; /* stale: the evaluation it renders */
 	struct strbuf buf;
 	bool overflow;
@@ -189,9 +189,9 @@ static void state_put(json_object **p)
 {
 	json_object *t;
 
-	if (*p && json_object_object_get_ex(*p, "token", &t) &&
-	    json_object_is_type(t, json_type_string))
-		explicit_bzero((char *)json_object_get_string(t), (size_t)json_object_get_string_len(t));
+	if (*p && json_object_object_get_ex(*p, "token", &t) && json_object_is_type(t, json_type_string))
+		explicit_bzero((char *)json_object_get_string(t),
+			       (size_t)json_object_get_string_len(t));
 	json_object_put(*p);
 	*p = NULL;
 }
@@ -242,7 +242,8 @@ static json_object *job_request(struct daemon *d, enum daemon_job_kind kind)
 	if (d->conf->text) {
 		c = json_object_new_object();
 		json_object_object_add(c, "text",
-				       json_object_new_string_len(d->conf->text, (int)d->conf->text_len));
+				       json_object_new_string_len(d->conf->text,
+								  (int)d->conf->text_len));
 		json_object_object_add(c, "name", json_string_or_null(d->conf->text_name));
 		json_object_object_add(o, "config", c);
 	}
@@ -630,7 +631,8 @@ static void bench_message(struct daemon *d, json_object *o)
 	}
 	json_object_put(d->bench_state);
 	d->bench_state = json_object_get(v);
-	d->next_bench = now_mono() + jittered(d, bench_interval_of(d, daemon_json_int(o, "samples_skipped", 0) > 0));
+	d->next_bench = now_mono() +
+			jittered(d, bench_interval_of(d, daemon_json_int(o, "samples_skipped", 0) > 0));
 	d->next_eval = now_mono(); /* show the new figure */
 }
 
@@ -899,8 +901,7 @@ char *daemon_runtime_dir(const struct daemon_options *o)
 	return dir ? dir : strdup(ATREST_DEFAULT_RUNTIME_DIR);
 }
 
-struct server_options daemon_server_options(const struct daemon_options *o, const char *dir,
-					    int ports_fd)
+struct server_options daemon_server_options(const struct daemon_options *o, const char *dir, int ports_fd)
 {
 	static char *const default_listen[] = { (char *)ATREST_DEFAULT_LISTEN, NULL };
 
